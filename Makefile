@@ -1,0 +1,37 @@
+# taokit developer entry points. The README's set-up is `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.taokit-installed
+DEMO_DIR ?= demo_out
+
+.PHONY: install test test-fast demo lint bench clean
+
+install: $(STAMP)
+
+# torch and torchvision go first, exactly as pinned, so pip takes them from the local wheel cache;
+# everything else is pinned in requirements.lock. A second run is a no-op (the stamp is newer).
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install --quiet -r requirements.lock "setuptools>=68"
+	$(BIN)/python -m pip install --quiet --no-build-isolation -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh $(DEMO_DIR)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/cli_startup.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

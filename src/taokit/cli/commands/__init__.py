@@ -1,0 +1,1 @@
+"""One module per action; each registers its command on a task's Typer app."""

@@ -1,0 +1,35 @@
+"""TAO's command grammar: task names and aliases, task groups, and multi-value flags."""
+
+from __future__ import annotations
+
+TASKS = ("detectnet", "lanenet", "classification")
+TASK_ALIASES = {
+    "detectnet_v2": "detectnet",
+    "classification_tf1": "classification",
+    "classification_pyt": "classification",
+}
+ACTIONS = ("dataset_convert", "train", "evaluate", "inference", "prune", "export", "gen_trt_engine",
+           "default_specs", "benchmark")
+DEPLOY_ACTIONS = ("gen_trt_engine", "evaluate", "inference")
+DATASET_ACTIONS = ("dataset_convert",)
+
+# TAO's argparse takes these with nargs='+' (`--gpu_index 0 1`); Typer wants one flag per value.
+_MULTI_VALUE_FLAGS = {"--gpu_index", "--gpu-index", "-el", "--excluded_layers", "--excluded-layers"}
+
+
+def expand_multi_value_flags(argv: list[str]) -> list[str]:
+    """Rewrite `--gpu_index 0 1` as `--gpu_index 0 --gpu_index 1` (same for -el/--excluded_layers)."""
+    out: list[str] = []
+    flag: str | None = None
+    has_value = False
+    for arg in argv:
+        if flag and not arg.startswith("-") and "=" not in arg:
+            if has_value:
+                out.append(flag)
+            out.append(arg)
+            has_value = True
+            continue
+        flag = arg if arg in _MULTI_VALUE_FLAGS else None
+        has_value = False
+        out.append(arg)
+    return out

@@ -1,0 +1,39 @@
+"""Command-line options shared by the actions, with TAO's flag names (underscores) and dashed aliases."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Spec = Annotated[Path | None, typer.Option(
+    "-e", "--experiment_spec_file", "--experiment_spec", "--experiment-spec-file",
+    help="Spec file: TAO protobuf text (.txt/.cfg) or YAML (.yaml).")]
+RequiredSpec = Annotated[Path, typer.Option(
+    "-e", "--experiment_spec_file", "--experiment_spec", "--experiment-spec-file",
+    help="Spec file: TAO protobuf text (.txt/.cfg) or YAML (.yaml).")]
+ResultsDir = Annotated[Path | None, typer.Option(
+    "-r", "--results_dir", "--results-dir", help="Directory for outputs, logs and status.json.")]
+Key = Annotated[str | None, typer.Option(
+    "-k", "--key", help="Accepted for TAO compatibility; taokit does not encrypt models.")]
+Model = Annotated[Path | None, typer.Option(
+    "-m", "--model", "--model_path", "--model-path", help="Model file: .pth, .onnx or .engine.")]
+RequiredModel = Annotated[Path, typer.Option(
+    "-m", "--model", "--model_path", "--model-path", help="Model file: .pth, .onnx or .engine.")]
+OutputFile = Annotated[Path | None, typer.Option("-o", "--output_file", "--output-file", help="Output file.")]
+ModelName = Annotated[str, typer.Option(
+    "-n", "--model_name", "--model-name", help="Name of the final weights file: weights/<name>.pth.")]
+Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Log debug messages.")]
+Gpus = Annotated[int, typer.Option("--gpus", min=0, help="Number of GPUs (processes) to use; 0 forces the CPU.")]
+GpuIndex = Annotated[list[int] | None, typer.Option(
+    "--gpu_index", "--gpu-index", help="GPU ids to use, e.g. --gpu_index 0 1.")]
+UseAmp = Annotated[bool, typer.Option("--use_amp", "--use-amp", help="Mixed precision training on GPU.")]
+LogFile = Annotated[Path | None, typer.Option(
+    "--log_file", "--log-file", help="Also write all output to this file.")]
+Overrides = Annotated[list[str] | None, typer.Argument(
+    help="Spec overrides, Hydra style: training_config.num_epochs=5", show_default=False)]
+BatchSize = Annotated[int | None, typer.Option("-b", "--batch_size", "--batch-size", min=1,
+                                                  help="Batch size.")]
+Backend = Annotated[str | None, typer.Option(
+    "--backend", help="Runtime: torch, onnxruntime or tensorrt (default: from the model file suffix).")]
+Device = Annotated[str | None, typer.Option("--device", help="cpu or cuda[:N] (default: a GPU if present).")]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat corrupt images as errors instead of skipping them.")]

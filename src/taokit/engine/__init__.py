@@ -1,0 +1,1 @@
+"""Task-independent machinery: the fit loop, schedules, checkpoints, status.json, progress, files."""

@@ -1,0 +1,72 @@
+"""Domain errors raised by library code; only the CLI edge turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class TaokitError(Exception):
+    """Base of every error a user can cause and fix. `str(err)` is the one-line message."""
+
+    exit_code = 2
+
+
+class SpecError(TaokitError):
+    """A spec file or override that does not parse or validate.
+
+    Formats as `file:line:col: dotted.key: reason`, the way compilers report errors.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        key: str = "",
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.col = col
+        self.key = key
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.col is not None:
+                    where += f":{self.col}"
+            where += ": "
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.reason}"
+
+
+class DataError(TaokitError):
+    """Bad or missing dataset content: labels, images, directories."""
+
+
+class ModelError(TaokitError):
+    """A model file that is missing, corrupt, of the wrong kind, or does not fit the task."""
+
+
+class ExportError(TaokitError):
+    """Export, quantization or engine building failed for a reason the user can act on."""
+
+
+class DependencyError(TaokitError):
+    """An optional dependency (TensorRT, a GPU, Docker) is needed and not available."""
+
+
+class ResultsDirError(TaokitError):
+    """The results directory holds files that taokit will not overwrite or mix."""
+
+
+class NotAvailableYet(TaokitError):
+    """An action the CLI knows but the task does not implement yet."""
+
+
+class UsageError(TaokitError):
+    """A command-line combination that cannot work."""

@@ -1,0 +1,1 @@
+"""Runtimes that execute models: torch, ONNX Runtime and TensorRT behind one Backend protocol."""

@@ -1,0 +1,50 @@
+"""What this machine can run on: torch devices, ONNX Runtime providers, TensorRT, Docker."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+
+def torch_info() -> dict[str, Any]:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        return {"installed": False}
+    devices = []
+    if torch.cuda.is_available():
+        devices = [f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())]
+    return {"installed": True, "version": torch.__version__, "cuda_build": torch.version.cuda,
+            "cuda_devices": devices, "threads": torch.get_num_threads()}
+
+
+def onnxruntime_info() -> dict[str, Any]:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return {"installed": False}
+    return {"installed": True, "version": ort.__version__, "providers": ort.get_available_providers()}
+
+
+def tensorrt_info() -> dict[str, Any]:
+    if importlib.util.find_spec("tensorrt") is None:
+        return {"installed": False, "hint": "pip install 'taokit[tensorrt]' on a machine with an NVIDIA GPU"}
+    try:
+        import tensorrt as trt
+    except Exception as err:  # noqa: BLE001 - a broken install is reported, not raised
+        return {"installed": False, "error": str(err).splitlines()[0]}
+    return {"installed": True, "version": trt.__version__}
+
+
+def docker_info(timeout_s: float = 2.0) -> dict[str, Any]:
+    try:
+        import docker
+    except ImportError:
+        return {"reachable": False, "error": "docker SDK not installed"}
+    try:
+        client = docker.from_env(timeout=timeout_s)
+        version = client.version()
+        client.close()
+        return {"reachable": True, "version": version.get("Version", "?")}
+    except Exception as err:  # noqa: BLE001 - any failure means "not reachable"
+        return {"reachable": False, "error": str(err).splitlines()[0][:120]}

@@ -1,0 +1,30 @@
+"""Base class and field helpers shared by every task's spec schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SpecModel(BaseModel):
+    """A spec section: frozen, unknown keys forbidden (the shaper reports them with a close match)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, protected_namespaces=())
+
+
+def ignored(default: Any = None, reason: str = "no effect in taokit", **kwargs: Any) -> Any:
+    """A TAO field that is accepted for compatibility and reported as ignored when set."""
+    if callable(default) and not isinstance(default, type):
+        return Field(default_factory=default, json_schema_extra={"ignored": reason}, **kwargs)
+    if isinstance(default, type):
+        return Field(default_factory=default, json_schema_extra={"ignored": reason}, **kwargs)
+    return Field(default=default, json_schema_extra={"ignored": reason}, **kwargs)
+
+
+class FieldPathError(ValueError):
+    """Raised by a cross-section validator to point the error at a field below the model being checked."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path

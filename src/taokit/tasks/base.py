@@ -1,0 +1,79 @@
+"""The Task protocol: everything shared code may ask of a task. Unimplemented parts say so cleanly."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from taokit.errors import NotAvailableYet, SpecError, UsageError
+from taokit.spec.base import SpecModel
+from taokit.spec.load import parse_spec_source, validate_spec
+
+if TYPE_CHECKING:
+    from taokit.spec.nodes import Message
+
+
+class Task:
+    """Base class of every task. Shared code reaches a task only through these methods.
+
+    A subclass sets `name`, `spec_kinds` (kind -> schema), `action_spec_kinds` (action -> kind) and
+    `implemented` (the actions it supports); the rest of the protocol grows with the actions.
+    """
+
+    name: ClassVar[str] = ""
+    spec_kinds: ClassVar[dict[str, type[SpecModel]]] = {}
+    action_spec_kinds: ClassVar[dict[str, str]] = {}
+    implemented: ClassVar[frozenset[str]] = frozenset()
+    default_specs_package: ClassVar[str] = ""
+
+    # -- specs -----------------------------------------------------------------------------------
+
+    def require(self, action: str) -> None:
+        """Raise NotAvailableYet unless this task implements `action`."""
+        if action not in self.implemented:
+            raise NotAvailableYet(
+                f"'{action}' is not available yet for the {self.name} task "
+                f"(available: {', '.join(sorted(self.implemented)) or 'none'})"
+            )
+
+    def detect_spec_kind(self, root: Message) -> str:
+        """Guess which kind of spec a parsed file is from its top-level field names."""
+        keys = {entry.name for entry in root.entries}
+        best, best_hits = next(iter(self.spec_kinds)), -1
+        for kind, schema in self.spec_kinds.items():
+            names = {info.alias or n for n, info in schema.model_fields.items()}
+            hits = len(keys & names)
+            if hits > best_hits:
+                best, best_hits = kind, hits
+        return best
+
+    def load_spec(
+        self, path: Path, kind: str | None = None, overrides: list[str] | None = None
+    ) -> SpecModel:
+        """Load `path` as the given spec kind (or the detected one) with overrides applied."""
+        root = parse_spec_source(path)
+        kind = kind or self.detect_spec_kind(root)
+        if kind not in self.spec_kinds:
+            raise UsageError(f"the {self.name} task has no '{kind}' spec; kinds are "
+                             f"{', '.join(self.spec_kinds)}")
+        return self.adapt_spec(validate_spec(root, self.spec_kinds[kind], str(path), overrides), kind)
+
+    def load_action_spec(self, action: str, path: Path | None, overrides: list[str]) -> SpecModel:
+        """The spec an action runs from; the kind may be detected (e.g. inference takes either spec)."""
+        if path is None:
+            raise SpecError(f"'{action}' needs a spec file: pass -e/--experiment_spec_file")
+        kind = self.action_spec_kinds.get(action)
+        return self.load_spec(path, kind, overrides)
+
+    def adapt_spec(self, spec: SpecModel, kind: str) -> SpecModel:
+        """Hook for tasks whose specs come in several mappings of one model (classification)."""
+        return spec
+
+    def default_spec_files(self) -> dict[str, str]:
+        """File name -> commented default spec text, for `default_specs`."""
+        if not self.default_specs_package:
+            raise NotAvailableYet(f"the {self.name} task has no default specs yet")
+        files = resources.files(self.default_specs_package)
+        return {f.name: f.read_text(encoding="utf-8") for f in files.iterdir()
+                if f.name.endswith((".txt", ".yaml"))}

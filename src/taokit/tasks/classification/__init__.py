@@ -1,0 +1,1 @@
+"""Image classification (TAO classification_tf1 / classification_pyt)."""

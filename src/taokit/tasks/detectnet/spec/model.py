@@ -1,0 +1,148 @@
+"""model_config, bbox_rasterizer_config, cost_function_config and loss_mask_label_filter (tao.md §2.4-2.10)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from taokit.spec.base import SpecModel, ignored
+from taokit.spec.write import PROTO_ENUM
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+ARCHS = ("resnet", "mobilenet_v2", "efficientnet_b0")
+TAO_ONLY_ARCHS = ("vgg", "darknet", "mobilenet_v1", "squeezenet", "googlenet")
+
+
+class Activation(SpecModel):
+    activation_type: Literal["relu", "relu6", "leaky_relu", "swish", "elu"] = "relu"
+    activation_parameters: dict[str, float] = Field(default_factory=dict)
+
+
+class BboxObjective(SpecModel):
+    input: str = ignored("", "the bbox head always reads the backbone's last feature map")
+    scale: float = Field(35.0, gt=0.0)
+    offset: float = Field(0.5, ge=0.0)
+
+
+class CovObjective(SpecModel):
+    input: str = ignored("", "the coverage head always reads the backbone's last feature map")
+
+
+class ObjectiveSet(SpecModel):
+    bbox: BboxObjective = BboxObjective()
+    cov: CovObjective = CovObjective()
+
+
+class TrainingPrecision(SpecModel):
+    backend_floatx: Annotated[Literal["FLOAT32", "FLOAT16", "INVALID"], PROTO_ENUM] = "FLOAT32"
+
+
+class ModelConfig(SpecModel):
+    arch: str = "resnet"
+    num_layers: int = Field(18, ge=0)
+    pretrained_model_file: str = ""
+    load_graph: bool = False
+    freeze_pretrained_layers: bool = False
+    allow_loaded_model_modification: bool = ignored(False, "loaded models can always be fine-tuned")
+    use_pooling: bool = ignored(False, "the resnet stem always downsamples with max pooling")
+    use_batch_norm: bool = True
+    dropout_rate: float = Field(0.0, ge=0.0, lt=1.0)
+    activation: Activation = Activation()
+    objective_set: ObjectiveSet = ObjectiveSet()
+    training_precision: TrainingPrecision = ignored(TrainingPrecision, "use --use_amp for mixed precision")
+    freeze_bn: bool = False
+    freeze_blocks: list[float] = Field(default_factory=list)
+    all_projections: bool = False
+
+    @field_validator("arch")
+    @classmethod
+    def _known_arch(cls, value: str) -> str:
+        if value in TAO_ONLY_ARCHS:
+            raise ValueError(f"arch '{value}' is not available in taokit; use one of {', '.join(ARCHS)}")
+        if value not in ARCHS:
+            raise ValueError(f"unknown arch '{value}'; use one of {', '.join(ARCHS)}")
+        return value
+
+
+class RasterizerClassConfig(SpecModel):
+    cov_center_x: Unit = 0.5
+    cov_center_y: Unit = 0.5
+    cov_radius_x: Unit = 1.0
+    cov_radius_y: Unit = 1.0
+    bbox_min_radius: Unit = 1.0
+
+
+class BboxRasterizerConfig(SpecModel):
+    target_class_config: dict[str, RasterizerClassConfig] = Field(default_factory=dict)
+    deadzone_radius: Unit = 0.67
+
+
+class Objective(SpecModel):
+    name: Literal["cov", "bbox"]
+    initial_weight: float = Field(1.0, ge=0.0)
+    weight_target: float = Field(1.0, ge=0.0)
+
+
+class TargetClass(SpecModel):
+    name: str
+    class_weight: float = Field(1.0, ge=0.0)
+    coverage_foreground_weight: Unit = 0.05
+    objectives: list[Objective] = Field(
+        default_factory=lambda: [Objective(name="cov"), Objective(name="bbox", initial_weight=10.0,
+                                                                   weight_target=10.0)])
+
+
+class CostFunctionConfig(SpecModel):
+    target_classes: list[TargetClass]
+    enable_autoweighting: bool = False
+    max_objective_weight: float = Field(0.9999, gt=0.0)
+    min_objective_weight: float = Field(0.0001, ge=0.0)
+
+    @field_validator("target_classes")
+    @classmethod
+    def _unique_names(cls, value: list[TargetClass]) -> list[TargetClass]:
+        if not value:
+            raise ValueError("at least one target_classes block is needed")
+        names = [c.name for c in value]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup:
+            raise ValueError(f"class '{dup}' is listed twice")
+        return value
+
+
+class BboxDimensionsLabelFilter(SpecModel):
+    min_width: float = 0.0
+    min_height: float = 0.0
+    max_width: float = 0.0
+    max_height: float = 0.0
+
+
+class BboxCropLabelFilter(SpecModel):
+    crop_left: int = 0
+    crop_right: int = 0
+    crop_top: int = 0
+    crop_bottom: int = 0
+
+
+class SourceClassLabelFilter(SpecModel):
+    source_class_names: list[str] = Field(default_factory=list)
+
+
+class LabelFilter(SpecModel):
+    bbox_dimensions_label_filter: BboxDimensionsLabelFilter | None = None
+    bbox_crop_label_filter: BboxCropLabelFilter | None = None
+    source_class_label_filter: SourceClassLabelFilter | None = None
+
+
+class ObjectiveLabelFilterConfig(SpecModel):
+    label_filter: LabelFilter = LabelFilter()
+    target_class_names: list[str] = Field(default_factory=list)
+    objective_names: list[str] = Field(default_factory=list)
+
+
+class ObjectiveLabelFilter(SpecModel):
+    objective_label_filter_configs: list[ObjectiveLabelFilterConfig] = Field(default_factory=list)
+    mask_multiplier: float = 0.0
+    preserve_ground_truth: bool = False
