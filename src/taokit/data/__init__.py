@@ -1,0 +1,1 @@
+"""Dataset readers and image sources. Never imports tasks/: tasks turn records into tensors."""

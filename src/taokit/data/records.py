@@ -1,0 +1,106 @@
+"""The one record type every detection dataset reader produces (KITTI, COCO, YOLO, shards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BoxLabel:
+    """One labelled object, in pixels of the original image (x2 > x1, y2 > y1 after clipping).
+
+    `class_name` is the source class, lower-cased as TAO does; KITTI's 3D fields are kept so that
+    shards round-trip, but taokit only trains on the 2D box.
+    """
+
+    class_name: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    truncation: float = 0.0
+    occlusion: int = 0
+    alpha: float = 0.0
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """An image and its boxes. `image` is relative to the dataset root (or absolute).
+
+    `frame_id` is TAO's frame id: the image path relative to the root, without its extension.
+    width/height are 0 when the reader did not open the image.
+    """
+
+    image: str
+    frame_id: str
+    width: int = 0
+    height: int = 0
+    boxes: tuple[BoxLabel, ...] = field(default_factory=tuple)
+
+    def path(self, root: Path) -> Path:
+        p = Path(self.image)
+        return p if p.is_absolute() else root / p
+
+
+@dataclass
+class DatasetReport:
+    """Counts a reader collects while reading, reported to the user instead of failing the run."""
+
+    images: int = 0
+    objects_per_class: dict[str, int] = field(default_factory=dict)
+    labels_without_image: list[str] = field(default_factory=list)
+    images_without_labels: int = 0
+    clipped_boxes: int = 0
+    dropped_boxes: int = 0
+    unknown_classes: dict[str, int] = field(default_factory=dict)
+    corrupt_images: list[str] = field(default_factory=list)
+
+    def count_object(self, class_name: str) -> None:
+        self.objects_per_class[class_name] = self.objects_per_class.get(class_name, 0) + 1
+
+    def warnings(self) -> list[str]:
+        """Human-readable lines for everything that was unusual (empty when the data was clean)."""
+        out = []
+        if self.labels_without_image:
+            out.append(f"{len(self.labels_without_image)} label file(s) without an image were skipped "
+                       f"(first: {self.labels_without_image[0]})")
+        if self.clipped_boxes:
+            out.append(f"{self.clipped_boxes} box(es) extended outside their image and were clipped")
+        if self.dropped_boxes:
+            out.append(f"{self.dropped_boxes} box(es) had no area inside their image and were dropped")
+        if self.unknown_classes:
+            listed = ", ".join(f"{k} ({v})" for k, v in sorted(self.unknown_classes.items()))
+            out.append(f"objects of classes not in target_class_mapping were ignored: {listed}")
+        if self.corrupt_images:
+            out.append(f"{len(self.corrupt_images)} image(s) could not be decoded and were skipped "
+                       f"(first: {self.corrupt_images[0]}); use --strict to make this an error")
+        return out
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object: class, box in pixels (of the image it refers to), confidence."""
+
+    class_name: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    confidence: float
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1

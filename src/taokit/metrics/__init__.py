@@ -1,0 +1,1 @@
+"""Task-independent metrics (detection AP, COCO mAP, classification accuracy)."""
