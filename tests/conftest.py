@@ -46,3 +46,39 @@ def run_cli(*args: str | Path) -> CliResult:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+DEMO_TRAIN_SPEC = REPO / "specs" / "detectnet" / "train.txt"
+
+
+@pytest.fixture(scope="session")
+def tiny_kitti(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 24-image synthetic KITTI dataset at 96x64 (training/ and testing/), made once per session."""
+    from taokit.tasks.detectnet.demo_data import DemoLayout, generate
+
+    root = tmp_path_factory.mktemp("tiny_kitti")
+    generate(root, num_images=24, num_test_images=3, seed=3, layout=DemoLayout(96, 64, max_objects=2))
+    return root
+
+
+def tiny_train_overrides(data: Path, **extra: object) -> list[str]:
+    """Overrides that point the demo spec at a tiny dataset read straight from its label folder."""
+    base = {
+        "dataset_config.data_sources[0].tfrecords_path": "''",
+        "dataset_config.data_sources[0].image_directory_path": data / "training" / "image_2",
+        "dataset_config.data_sources[0].label_directory_path": data / "training" / "label_2",
+        "dataset_config.validation_data_source": "{image_directory_path: " + str(data / "training" / "image_2") +
+        ", label_directory_path: " + str(data / "training" / "label_2") + "}",
+        "dataset_config.validation_fold": "null",
+        "augmentation_config.preprocessing.output_image_width": 96,
+        "augmentation_config.preprocessing.output_image_height": 64,
+        "model_config.num_layers": 10,
+        "training_config.num_epochs": 1,
+        "training_config.batch_size_per_gpu": 4,
+        "training_config.n_workers": 0,
+        "training_config.checkpoint_interval": 1,
+        "evaluation_config.first_validation_epoch": 1,
+        "evaluation_config.validation_period_during_training": 1,
+    }
+    base.update(extra)
+    return [f"{k}={v}" for k, v in base.items()]

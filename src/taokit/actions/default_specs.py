@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from taokit.actions.result import Result
 from taokit.engine.files import atomic_write_text
 from taokit.errors import ResultsDirError
+from taokit.results import Result
 from taokit.tasks.registry import get_task
 
 

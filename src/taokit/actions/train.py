@@ -1,23 +1,94 @@
-"""train: fit a task's model from its experiment spec (in-process, or under torchrun for several GPUs)."""
+"""train: fit a task's model from its experiment spec, in-process or under torchrun for several GPUs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import random
 from pathlib import Path
 from typing import Any
 
+from taokit.errors import TaokitError, UsageError
+from taokit.launch.torchrun import NodeOptions, check_gpus, inside_torchrun, run_under_torchrun
+from taokit.results import Result
 from taokit.tasks.registry import get_task
 
+log = logging.getLogger("taokit.train")
 
-@dataclass(frozen=True)
-class NodeOptions:
-    num_nodes: int = 1
-    node_rank: int = 0
-    master_addr: str = "127.0.0.1"
-    master_port: int = 29500
+__all__ = ["NodeOptions", "run"]
 
 
 def run(task_name: str, spec_path: Path, session: Any, *, model_name: str = "model",
-        enable_determinism: bool = False, strict: bool = False, nodes: NodeOptions = NodeOptions()) -> None:
+        enable_determinism: bool = False, strict: bool = False, nodes: NodeOptions = NodeOptions()) -> Result:
     task = get_task(task_name)
     task.require("train")
+    spec = task.load_action_spec("train", spec_path, session.overrides)
+    if session.results_dir is None:
+        raise UsageError("train needs -r/--results_dir: the directory for checkpoints, weights and logs")
+    if (session.gpus > 1 or nodes.num_nodes > 1) and not inside_torchrun():
+        check_gpus(session.gpus)
+        argv = _child_argv(task_name, spec_path, session, model_name, enable_determinism, strict)
+        code = run_under_torchrun(argv, session.gpus, nodes, session.gpu_index)
+        if code != 0:
+            raise TaokitError(f"distributed training failed (torchrun exit code {code}); see the log above")
+        return Result(lines=[f"weights: {session.results_dir / 'weights' / (model_name + '.pth')}"])
+    return _train_here(task, spec, session, model_name, enable_determinism, strict)
+
+
+def _child_argv(task_name: str, spec_path: Path, session: Any, model_name: str, determinism: bool,
+                strict: bool) -> list[str]:
+    argv = [task_name, "train", "-e", str(spec_path), "-r", str(session.results_dir), "-n", model_name]
+    argv += ["--use_amp"] * session.use_amp + ["--enable_determinism"] * determinism + ["--strict"] * strict
+    argv += ["-v"] * session.verbose
+    return argv + list(session.overrides)
+
+
+def _seed(seed: int, rank: int, deterministic: bool) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed + rank)
+    np.random.seed((seed + rank) % 2**32)
+    torch.manual_seed(seed)  # the same initial weights on every rank
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+
+
+def _train_here(task: Any, spec: Any, session: Any, model_name: str, deterministic: bool, strict: bool) -> Result:
+    from taokit.engine import distributed as dist
+    from taokit.engine.fit import FitOutputs, TrainEnv, fit
+    from taokit.engine.run_dir import claim_results_dir
+    from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+
+    info = dist.dist_info()
+    device = dist.select_device("cpu" if session.gpus == 0 else None, session.gpu_index, info)
+    dist.init_process_group(info, device)
+    results_dir: Path = session.results_dir
+    status = StatusFile(results_dir, enabled=info.is_main)
+    try:
+        if info.is_main:
+            experiment, resumable = task.experiment_record(spec)
+            claim_results_dir(results_dir, experiment, resumable,
+                              has_checkpoints=any((results_dir / "checkpoints").glob("epoch_*.pth")))
+        dist.barrier()
+        _seed(spec.random_seed, info.rank, deterministic)
+        status.write(STARTED, f"Starting {task.name} training on {device}")
+        env = TrainEnv(device, info, session.use_amp, strict, deterministic)
+        parts, config, report = task.build_training(spec, env)
+        for warning in report.warnings():
+            log.warning(warning)
+        result = fit(parts, config, FitOutputs(results_dir, model_name, info), device)
+    except BaseException as err:
+        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
+        raise
+    finally:
+        dist.destroy_process_group()
+    kpi = {**result.final_metrics, "images_per_s": round(result.images_per_s, 2), "epochs": result.epochs_run}
+    status.write(SUCCESS, "Training finished successfully", kpi=kpi)
+    lines = [f"weights: {result.model_path}"]
+    if result.best_path is not None:
+        lines.append(f"best weights (epoch {result.best_epoch}, mAP {result.best_metric:.4f}): {result.best_path}")
+    lines += [f"checkpoints: {results_dir / 'checkpoints'}", f"status: {results_dir / 'status.json'}",
+              f"tensorboard: {results_dir / 'events'}"]
+    return Result(lines=lines, data={"metrics": result.final_metrics})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -67,6 +68,12 @@ class DatasetReport:
     def count_object(self, class_name: str) -> None:
         self.objects_per_class[class_name] = self.objects_per_class.get(class_name, 0) + 1
 
+    def count_record(self, record: ImageRecord) -> None:
+        """Count one image that was kept, and its objects."""
+        self.images += 1
+        for box in record.boxes:
+            self.count_object(box.class_name)
+
     def warnings(self) -> list[str]:
         """Human-readable lines for everything that was unusual (empty when the data was clean)."""
         out = []
@@ -84,6 +91,29 @@ class DatasetReport:
             out.append(f"{len(self.corrupt_images)} image(s) could not be decoded and were skipped "
                        f"(first: {self.corrupt_images[0]}); use --strict to make this an error")
         return out
+
+
+def clip_boxes(boxes: Iterable[BoxLabel], width: int, height: int,
+               report: DatasetReport) -> tuple[BoxLabel, ...]:
+    """Clip boxes to a width x height image; boxes left with no area are dropped.
+
+    Label tools often write boxes a pixel or two outside the image; clipping keeps them usable
+    while the report tells the user how often it happened. A size of 0 means unknown: no clipping.
+    """
+    kept = []
+    for box in boxes:
+        if width <= 0 or height <= 0:
+            clipped = box
+        else:
+            clipped = replace(box, x1=min(max(box.x1, 0.0), width), y1=min(max(box.y1, 0.0), height),
+                              x2=min(max(box.x2, 0.0), width), y2=min(max(box.y2, 0.0), height))
+        if clipped.x2 <= clipped.x1 or clipped.y2 <= clipped.y1:
+            report.dropped_boxes += 1
+            continue
+        if clipped != box:
+            report.clipped_boxes += 1
+        kept.append(clipped)
+    return tuple(kept)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from taokit.errors import NotAvailableYet, SpecError, UsageError
 from taokit.spec.base import SpecModel
@@ -12,6 +14,12 @@ from taokit.spec.load import parse_spec_source, validate_spec
 
 if TYPE_CHECKING:
     from taokit.spec.nodes import Message
+
+
+@dataclass(frozen=True)
+class GeneratedDataset:
+    counts: dict[str, int]
+    lines: list[str]
 
 
 class Task:
@@ -26,6 +34,7 @@ class Task:
     action_spec_kinds: ClassVar[dict[str, str]] = {}
     implemented: ClassVar[frozenset[str]] = frozenset()
     default_specs_package: ClassVar[str] = ""
+    resume_exempt: ClassVar[tuple[str, ...]] = ()  # dotted spec keys that may change when resuming
 
     # -- specs -----------------------------------------------------------------------------------
 
@@ -77,3 +86,20 @@ class Task:
         files = resources.files(self.default_specs_package)
         return {f.name: f.read_text(encoding="utf-8") for f in files.iterdir()
                 if f.name.endswith((".txt", ".yaml"))}
+
+    def experiment_record(self, spec: SpecModel) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the full resolved spec, the part that must match to resume a run in the same results dir)."""
+        full = spec.model_dump(mode="json", by_alias=True)
+        resumable = copy.deepcopy(full)
+        for dotted in self.resume_exempt:
+            *parents, last = dotted.split(".")
+            node = resumable
+            for part in parents:
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            if isinstance(node, dict):
+                node.pop(last, None)
+        return full, resumable
+
+    def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
+        """Write the task's synthetic demo dataset; returns an object with `counts` and `lines`."""
+        raise NotAvailableYet(f"the {self.name} task has no demo dataset generator yet")

@@ -3,6 +3,7 @@
 import typer
 
 from taokit.cli import options as o
+from taokit.cli.console import print_result
 from taokit.cli.errors import report_errors
 from taokit.cli.session import start_session
 
@@ -33,5 +34,6 @@ def register(app: typer.Typer, task: str) -> None:
 
         session = start_session(results_dir=results_dir, overrides=overrides, key=key, gpus=gpus,
                                 gpu_index=gpu_index, use_amp=use_amp, verbose=verbose, log_file=log_file)
-        action.run(task, spec, session, model_name=model_name, enable_determinism=enable_determinism,
-                   strict=strict, nodes=action.NodeOptions(num_nodes, node_rank, master_addr, master_port))
+        result = action.run(task, spec, session, model_name=model_name, enable_determinism=enable_determinism,
+                            strict=strict, nodes=action.NodeOptions(num_nodes, node_rank, master_addr, master_port))
+        print_result(result)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from taokit.tasks.base import Task
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from taokit.results import Result, Table
+from taokit.tasks.base import GeneratedDataset, Task
 from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment, DetectNetInferenceSpec
+
+if TYPE_CHECKING:
+    from taokit.engine.fit import FitConfig, FitParts, TrainEnv
 
 
 class DetectNetTask(Task):
@@ -21,5 +28,51 @@ class DetectNetTask(Task):
         "export": "experiment",
         "gen_trt_engine": "experiment",
     }
-    implemented = frozenset({"default_specs"})
+    implemented = frozenset({"default_specs", "train", "generate", "dataset_convert", "evaluate", "inference"})
     default_specs_package = "taokit.tasks.detectnet.default_specs"
+    resume_exempt = (
+        "training_config.num_epochs", "training_config.checkpoint_interval", "training_config.n_workers",
+        "training_config.visualizer", "evaluation_config", "postprocessing_config",
+    )
+
+    def build_training(self, spec: DetectNetExperiment, env: TrainEnv) -> tuple[FitParts, FitConfig, Any]:
+        from taokit.tasks.detectnet.training import build_training
+
+        return build_training(spec, env)
+
+    def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
+        from taokit.tasks.detectnet.demo_data import generate
+
+        counts = generate(output_dir, num_images or 400, seed=seed)
+        return GeneratedDataset(counts, [
+            f"images and KITTI labels: {output_dir / 'training' / 'image_2'}, {output_dir / 'training' / 'label_2'}",
+            f"unlabelled test images: {output_dir / 'testing' / 'image_2'}"])
+
+    def convert_dataset(self, spec: DatasetExportConfig, output_prefix: Path, *, strict: bool) -> Result:
+        import logging
+
+        from taokit.tasks.detectnet.dataset_convert import convert_dataset
+
+        summary = convert_dataset(spec, output_prefix, strict=strict)
+        for warning in summary.report.warnings():
+            logging.getLogger("taokit.detectnet").warning(warning)
+        folds = ", ".join(f"fold {k}: {v}" for k, v in sorted(summary.images_per_fold.items(),
+                                                                 key=lambda kv: (kv[0] is None, kv[0] or 0)))
+        rows = [[name, count] for name, count in sorted(summary.objects_per_class.items())]
+        return Result(
+            lines=[f"wrote {len(summary.shard_paths)} shard file(s) with prefix {output_prefix} ({folds} images)",
+                   f"point dataset_config.data_sources.tfrecords_path at: {output_prefix}*"],
+            tables=[Table("objects per class", ["class", "objects"], rows)],
+            data={"images_per_fold": {str(k): v for k, v in summary.images_per_fold.items()},
+                  "objects_per_class": summary.objects_per_class})
+
+    def evaluate(self, spec: DetectNetExperiment, model_path: Path, options: Any) -> Result:
+        from taokit.tasks.detectnet.evaluate import EvaluateOptions, run_evaluate
+
+        return run_evaluate(spec, model_path, EvaluateOptions(**vars(options)))
+
+    def inference(self, spec: DetectNetExperiment | DetectNetInferenceSpec | None, inputs: str,
+                  options: Any) -> Result:
+        from taokit.tasks.detectnet.inference import InferenceOptions, run_inference
+
+        return run_inference(spec, inputs, InferenceOptions(**vars(options)))

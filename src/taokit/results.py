@@ -1,4 +1,6 @@
-"""What an action returns to the CLI: tables to show, summary lines, and machine-readable data."""
+"""What an action returns to the CLI: tables to show, summary lines, and machine-readable data.
+
+Tasks build these too, so this module sits beside errors.py rather than inside actions/."""
 
 from __future__ import annotations
 

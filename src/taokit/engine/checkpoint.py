@@ -1,0 +1,49 @@
+"""Model and checkpoint files: plain dicts of tensors and builtins, written atomically, loaded weights-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from taokit.engine.files import atomic_path
+from taokit.errors import ModelError
+
+FORMAT = "taokit"
+FORMAT_VERSION = 1
+
+
+def save_file(path: Path, payload: dict[str, Any], kind: str) -> None:
+    """Write a model (`kind="model"`) or training checkpoint (`kind="checkpoint"`) atomically."""
+    data = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, **payload}
+    with atomic_path(path) as tmp:
+        torch.save(data, tmp)
+
+
+def load_file(path: Path, *, task: str | None = None) -> dict[str, Any]:
+    """Load a taokit .pth with `torch.load(weights_only=True)`; any problem is a one-line ModelError."""
+    if not path.exists():
+        raise ModelError(f"{path}: file not found")
+    if path.is_dir():
+        raise ModelError(f"{path}: is a directory, expected a model file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - a corrupt file can fail in any of torch's layers
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"{path}: not a readable taokit model file (corrupt or another format: "
+                         f"{reason[:160]})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a taokit model file (no taokit header); export or train it with taokit")
+    if task is not None and data.get("task") != task:
+        raise ModelError(f"{path}: is a {data.get('task')} model, not a {task} model")
+    return data
+
+
+def find_latest_checkpoint(directory: Path) -> Path | None:
+    """The checkpoint with the highest epoch in `directory` (files named epoch_NNN.pth)."""
+    if not directory.is_dir():
+        return None
+    found = sorted(directory.glob("epoch_*.pth"), key=lambda p: int(p.stem.split("_")[1]) if
+                   p.stem.split("_")[1].isdigit() else -1)
+    return found[-1] if found else None

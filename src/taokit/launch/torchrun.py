@@ -1,0 +1,53 @@
+"""Re-run the same CLI command under torchrun for `--gpus N` and multi-node training (DDP)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from taokit.errors import UsageError
+
+log = logging.getLogger("taokit.launch")
+CHILD_ENV = "TAOKIT_DDP_CHILD"
+
+
+@dataclass(frozen=True)
+class NodeOptions:
+    num_nodes: int = 1
+    node_rank: int = 0
+    master_addr: str = "127.0.0.1"
+    master_port: int = 29500
+
+
+def inside_torchrun() -> bool:
+    return "LOCAL_RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def check_gpus(gpus: int) -> None:
+    import torch
+
+    available = torch.cuda.device_count()
+    if available and gpus > available:
+        raise UsageError(f"--gpus {gpus}: this machine has {available} GPU(s)")
+    if not available and gpus > 1:
+        log.warning("--gpus %d on a machine without CUDA GPUs: running %d CPU processes (gloo)", gpus, gpus)
+
+
+def torchrun_command(cli_args: list[str], nproc: int, nodes: NodeOptions) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
+            f"--nnodes={nodes.num_nodes}", f"--node_rank={nodes.node_rank}",
+            f"--master_addr={nodes.master_addr}", f"--master_port={nodes.master_port}",
+            "-m", "taokit", *cli_args]
+
+
+def run_under_torchrun(cli_args: list[str], nproc: int, nodes: NodeOptions, gpu_index: list[int]) -> int:
+    """Start `nproc` copies of `tao <cli_args>` on this node; returns torchrun's exit code."""
+    env = dict(os.environ, **{CHILD_ENV: "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+    if gpu_index:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpu_index))
+    command = torchrun_command(cli_args, nproc, nodes)
+    log.info("launching %d process(es) per node on %d node(s): %s", nproc, nodes.num_nodes, " ".join(command))
+    return subprocess.run(command, env=env, check=False).returncode

@@ -1,0 +1,1 @@
+"""Backbones shared by the tasks, built from torchvision blocks (never downloaded: weights=None)."""

@@ -1,0 +1,29 @@
+"""The Backbone record every builder returns, and the options every builder honours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import nn
+
+
+@dataclass(frozen=True)
+class BackboneOptions:
+    """Model-config switches TAO offers for every architecture."""
+
+    use_batch_norm: bool = True
+    activation: str = "relu"
+    all_projections: bool = False
+    output_stride: int = 16  # DetectNet_v2 needs 16; classification uses 32 and a pooled head
+
+
+@dataclass
+class Backbone:
+    """A feature extractor and what the heads and `freeze_blocks` need to know about it.
+
+    `blocks[i]` is TAO's block i (0 = the stem) as a list of modules, for `freeze_blocks`.
+    """
+
+    module: nn.Module
+    out_channels: int
+    blocks: list[list[nn.Module]] = field(default_factory=list)

@@ -1,0 +1,141 @@
+"""Torch datasets for DetectNet_v2: records -> (uint8 image, coverage/bbox targets) at the network size.
+
+Training samples are addressed as (epoch, index) by `EpochSampler`, and every random draw of the
+augmentation comes from a generator seeded with (seed, epoch, index): runs are reproducible with any
+number of workers and resume exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from taokit.data.image_io import read_rgb
+from taokit.data.records import DatasetReport, ImageRecord
+from taokit.tasks.detectnet.augment import augment, crop_and_resize
+from taokit.tasks.detectnet.spec import DetectNetExperiment
+from taokit.tasks.detectnet.targets import RasterizerClass, RasterizerParams, rasterize
+
+
+@dataclass(frozen=True)
+class Sample:
+    """An image and its target-class boxes (original pixels)."""
+
+    image: Path
+    boxes: np.ndarray  # (K, 4) float32
+    class_ids: np.ndarray  # (K,) int64, index into the network's classes
+
+
+def to_samples(records: list[ImageRecord], class_names: list[str], mapping: dict[str, str],
+               report: DatasetReport | None = None) -> list[Sample]:
+    """Map source classes to target classes (TAO's target_class_mapping); unmapped ones are counted."""
+    index = {name: i for i, name in enumerate(class_names)}
+    mapping = mapping or {name: name for name in class_names}
+    samples = []
+    for record in records:
+        boxes, ids = [], []
+        for box in record.boxes:
+            target = mapping.get(box.class_name)
+            if target is None or target not in index:
+                if report is not None:
+                    report.unknown_classes[box.class_name] = report.unknown_classes.get(box.class_name, 0) + 1
+                continue
+            boxes.append((box.x1, box.y1, box.x2, box.y2))
+            ids.append(index[target])
+        samples.append(Sample(Path(record.image), np.asarray(boxes, np.float32).reshape(-1, 4),
+                              np.asarray(ids, np.int64)))
+    return samples
+
+
+def rasterizer_params(spec: DetectNetExperiment) -> RasterizerParams:
+    classes = tuple(RasterizerClass(**spec.rasterizer_config(n).model_dump()) for n in spec.class_names)
+    h, w = spec.input_hw
+    bbox = spec.model_config_.objective_set.bbox
+    return RasterizerParams(classes, spec.bbox_rasterizer_config.deadzone_radius, (h, w),
+                            (-(-h // 16), -(-w // 16)), bbox.scale, bbox.offset)
+
+
+class TrainDataset(Dataset):
+    """Augmented images with their rasterized targets."""
+
+    def __init__(self, samples: list[Sample], spec: DetectNetExperiment, seed: int, augment_images: bool = True):
+        self.samples = samples
+        self.pre = spec.augmentation_config.preprocessing
+        self.spatial = spec.augmentation_config.spatial_augmentation
+        self.color = spec.augmentation_config.color_augmentation
+        self.params = rasterizer_params(spec)
+        self.seed = seed
+        self.augment_images = augment_images
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, key: tuple[int, int] | int) -> tuple[torch.Tensor, ...]:
+        epoch, index = key if isinstance(key, tuple) else (0, key)
+        sample = self.samples[index]
+        image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
+        if self.augment_images:
+            rng = np.random.default_rng((self.seed, epoch, index))
+            image, boxes = augment(image, boxes, self.spatial, self.color, rng)
+        w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        keep = (w >= max(self.pre.min_bbox_width, 1e-3)) & (h >= max(self.pre.min_bbox_height, 1e-3))
+        t = rasterize(boxes[keep], sample.class_ids[keep], self.params)
+        return (torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(t.cov),
+                torch.from_numpy(t.bbox), torch.from_numpy(t.cov_norm))
+
+
+class EvalDataset(Dataset):
+    """Images at the network size with their ground truth in network-input pixels.
+
+    Evaluation happens in network-input coordinates, as in TAO (whose images already have that size):
+    per-axis scaling leaves IoU unchanged, and evaluation_box_config sizes mean network pixels.
+    """
+
+    def __init__(self, samples: list[Sample], spec: DetectNetExperiment) -> None:
+        self.samples = samples
+        self.pre = spec.augmentation_config.preprocessing
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+        sample = self.samples[index]
+        image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
+        keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        return (torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), boxes[keep],
+                sample.class_ids[keep])
+
+
+def collate_eval(batch: list[tuple[torch.Tensor, np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, list, list]:
+    images, boxes, ids = zip(*batch, strict=True)
+    return torch.stack(images), list(boxes), list(ids)
+
+
+class EpochSampler(Sampler[tuple[int, int]]):
+    """Yields (epoch, index): a seeded shuffle per epoch, split across DDP ranks."""
+
+    def __init__(self, size: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
+        self.size, self.seed, self.shuffle = size, seed, shuffle
+        self.rank, self.world_size = rank, world_size
+        self.epoch = 1
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return -(-self.size // self.world_size)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            order = torch.randperm(self.size, generator=generator).tolist()
+        else:
+            order = list(range(self.size))
+        padded = order + order[: len(self) * self.world_size - self.size]  # equal steps on every rank
+        for index in padded[self.rank :: self.world_size]:
+            yield (self.epoch, index)

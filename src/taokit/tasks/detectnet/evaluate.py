@@ -1,0 +1,85 @@
+"""`evaluate` for DetectNet_v2: any backend on the validation fold (or given images), TAO's metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from torch.utils.data import DataLoader
+
+from taokit.data.kitti import read_kitti_dataset
+from taokit.engine.files import atomic_write_text
+from taokit.errors import DataError, ModelError, UsageError
+from taokit.results import Result, Table
+from taokit.tasks.detectnet.backends import open_runner
+from taokit.tasks.detectnet.dataset import EvalDataset, collate_eval, to_samples
+from taokit.tasks.detectnet.evaluation import evaluate
+from taokit.tasks.detectnet.metrics import DetectionMetrics, save_pr_curves
+from taokit.tasks.detectnet.records import load_training_records
+from taokit.tasks.detectnet.spec import DetectNetExperiment
+
+log = logging.getLogger("taokit.detectnet")
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    results_dir: Path | None = None
+    batch_size: int | None = None
+    image_dir: Path | None = None
+    label_dir: Path | None = None
+    use_training_set: bool = False
+    backend: str | None = None
+    device: str | None = None
+    strict: bool = False
+
+
+def _records(spec: DetectNetExperiment, opts: EvaluateOptions) -> list:
+    if opts.image_dir is not None:
+        if opts.label_dir is None:
+            raise UsageError("-i/--image_dir needs -l/--label_dir with the KITTI labels of those images")
+        records, report = read_kitti_dataset(opts.image_dir, opts.label_dir, strict=opts.strict)
+        records = [replace(r, image=str(r.path(opts.image_dir))) for r in records]
+    else:
+        split = load_training_records(spec.dataset_config, strict=opts.strict)
+        records, report = (split.train if opts.use_training_set else split.val), split.report
+        if not records:
+            raise DataError("no validation images: set dataset_config.validation_fold (or "
+                            "validation_data_source), use --use_training_set, or pass -i and -l")
+    for warning in report.warnings():
+        log.warning(warning)
+    return records
+
+
+def run_evaluate(spec: DetectNetExperiment, model_path: Path, opts: EvaluateOptions) -> Result:
+    runner = open_runner(model_path, backend=opts.backend, device=opts.device, class_names=spec.class_names,
+                         input_hw=spec.input_hw)
+    if runner.info.input_hw != spec.input_hw:
+        raise ModelError(f"{model_path}: the model takes {runner.info.input_hw[1]}x{runner.info.input_hw[0]} "
+                         f"images but the spec's output_image_width x height is {spec.input_hw[1]}x"
+                         f"{spec.input_hw[0]}")
+    samples = to_samples(_records(spec, opts), spec.class_names, spec.dataset_config.target_class_mapping)
+    batch = opts.batch_size or spec.evaluation_config.batch_size or spec.training_config.batch_size_per_gpu
+    loader = DataLoader(EvalDataset(samples, spec), batch_size=batch, collate_fn=collate_eval,
+                        num_workers=min(spec.training_config.n_workers, 1))
+    log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
+    metrics = evaluate(runner.predict, loader, spec, total=len(loader))
+    runner.backend.close()
+    lines = [f"mAP ({spec.evaluation_config.average_precision_mode}): {metrics.mAP:.4f}",
+             f"COCO mAP@[.5:.95]: {metrics.map:.4f}  AP50: {metrics.map_50:.4f}  AP75: {metrics.map_75:.4f}"]
+    if opts.results_dir is not None:
+        opts.results_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(opts.results_dir / "metrics.json", json.dumps(metrics.to_dict(), indent=2) + "\n")
+        save_pr_curves(metrics, opts.results_dir / "pr_curves.png")
+        lines += [f"metrics: {opts.results_dir / 'metrics.json'}", f"PR curves: {opts.results_dir / 'pr_curves.png'}"]
+    return Result(lines=lines, tables=[_table(metrics)], data={"metrics": metrics.to_dict()})
+
+
+def _table(metrics: DetectionMetrics) -> Table:
+    rows = []
+    for name, r in metrics.per_class.items():
+        rows.append([name, r.ap, metrics.iou_thresholds[name], r.num_gt, r.num_det, r.tp, r.fp])
+    rows.append(["mAP", metrics.mAP, "", "", "", "", ""])
+    return Table(f"DetectNet_v2 evaluation ({metrics.mode})", ["class", "AP", "IoU", "GT", "detections", "TP", "FP"],
+                 rows)

@@ -1,0 +1,88 @@
+"""DetectNet_v2 cost function (tao.md §3.4): weighted BCE coverage, coverage-weighted L1 bbox, autoweighting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from taokit.engine.distributed import all_reduce_sum
+
+_EPS = 1e-5
+
+
+@dataclass(frozen=True)
+class ClassCost:
+    """Per target class: class_weight, coverage_foreground_weight and the two objectives' weights."""
+
+    class_weight: float
+    foreground_weight: float
+    cov_initial: float
+    bbox_initial: float
+    cov_target: float
+    bbox_target: float
+
+
+class DetectNetCost:
+    """Sum over classes and objectives of mean cost x normalised class weight x objective weight.
+
+    Objective weights start at initial_weight / sum(initial_weights) per class. With autoweighting,
+    `end_epoch()` moves them to weight_target / (that objective's summed minibatch costs), normalised
+    per class and clamped to [min_weight, max_weight].
+    """
+
+    def __init__(self, classes: list[ClassCost], autoweighting: bool = False,
+                 min_weight: float = 1e-4, max_weight: float = 0.9999) -> None:
+        self.classes = classes
+        self.autoweighting = autoweighting
+        self.min_weight, self.max_weight = min_weight, max_weight
+        total = sum(c.class_weight for c in classes) or 1.0
+        self.class_weights = [c.class_weight / total for c in classes]
+        self.objective_weights = [self._normalise(c.cov_initial, c.bbox_initial) for c in classes]
+        self._fg = torch.tensor([c.foreground_weight for c in classes])
+        self._epoch_costs: torch.Tensor | None = None  # (C, 2) running sums, kept on the device
+
+    @staticmethod
+    def _normalise(cov: float, bbox: float) -> tuple[float, float]:
+        s = cov + bbox
+        return (cov / s, bbox / s) if s > 0 else (0.5, 0.5)
+
+    def __call__(self, cov_pred: torch.Tensor, bbox_pred: torch.Tensor, cov_t: torch.Tensor,
+                 bbox_t: torch.Tensor, cov_norm_t: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Predictions (N,C,H,W)/(N,4C,H,W); targets (N,C,H,W)/(N,C,4,H,W)/(N,C,H,W). Returns (loss, logs)."""
+        cov_pred = cov_pred.float()
+        n, c, h, w = cov_pred.shape
+        bbox_pred = bbox_pred.float().view(n, c, 4, h, w)
+        fg = self._fg.to(cov_pred.device).view(1, c, 1, 1)
+        weight = torch.where(cov_t > 0.5, fg, 1.0 - fg)
+        bce = -(cov_t * torch.log(cov_pred + _EPS) + (1.0 - cov_t) * torch.log(1.0 - cov_pred + _EPS))
+        cov_cost = (weight * bce).mean(dim=(0, 2, 3))  # (C,)
+        bbox_cost = ((bbox_pred - bbox_t).abs() * cov_norm_t.unsqueeze(2)).mean(dim=(0, 2, 3, 4))  # (C,)
+        costs = torch.stack([cov_cost, bbox_cost], dim=1)  # (C, 2)
+        weights = torch.tensor(self.objective_weights, device=costs.device)
+        class_w = torch.tensor(self.class_weights, device=costs.device)
+        total = (class_w * (weights * costs).sum(dim=1)).sum()
+        if self.autoweighting:
+            detached = costs.detach()
+            self._epoch_costs = detached if self._epoch_costs is None else self._epoch_costs + detached
+        return total, {"cost/cov": cov_cost.detach().mean(), "cost/bbox": bbox_cost.detach().mean()}
+
+    def end_epoch(self) -> None:
+        """Autoweighting step (no-op when disabled or when no costs were seen)."""
+        if not self.autoweighting or self._epoch_costs is None:
+            return
+        sums = all_reduce_sum(self._epoch_costs.clone()).cpu().tolist()  # same weights on every rank
+        for i, cls in enumerate(self.classes):
+            cov_sum, bbox_sum = sums[i]
+            if cov_sum <= 0 or bbox_sum <= 0:
+                continue
+            w_cov, w_bbox = self._normalise(cls.cov_target / cov_sum, cls.bbox_target / bbox_sum)
+            self.objective_weights[i] = (min(max(w_cov, self.min_weight), self.max_weight),
+                                         min(max(w_bbox, self.min_weight), self.max_weight))
+        self._epoch_costs = None
+
+    def state_dict(self) -> dict[str, list[list[float]]]:
+        return {"objective_weights": [list(w) for w in self.objective_weights]}
+
+    def load_state_dict(self, state: dict[str, list[list[float]]]) -> None:
+        self.objective_weights = [(float(a), float(b)) for a, b in state["objective_weights"]]

@@ -1,0 +1,82 @@
+"""The DetectNet_v2 network: a stride-16 backbone with a coverage head and a bbox head (tao.md §3.1)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from taokit.models.backbone import BackboneOptions
+from taokit.models.registry import build_backbone
+
+STRIDE = 16
+OUTPUT_NAMES = ("output_cov/Sigmoid", "output_bbox/BiasAdd")
+INPUT_NAME = "input_1"
+
+
+@dataclass(frozen=True)
+class DetectNetArch:
+    """Everything needed to rebuild the network; stored in every model file (plain types only)."""
+
+    arch: str
+    num_layers: int
+    class_names: tuple[str, ...]
+    input_hw: tuple[int, int]
+    use_batch_norm: bool = True
+    activation: str = "relu"
+    all_projections: bool = False
+    dropout_rate: float = 0.0
+    bbox_scale: float = 35.0
+    bbox_offset: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["class_names"] = list(self.class_names)
+        d["input_hw"] = list(self.input_hw)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectNetArch:
+        data = dict(data)
+        data["class_names"] = tuple(data["class_names"])
+        data["input_hw"] = tuple(data["input_hw"])
+        return cls(**data)
+
+    @property
+    def grid_hw(self) -> tuple[int, int]:
+        h, w = self.input_hw
+        return (-(-h // STRIDE), -(-w // STRIDE))
+
+
+class DetectNetV2(nn.Module):
+    """Backbone -> (dropout) -> two 1x1 convs: sigmoid coverage (C) and linear bbox (4C) per grid cell."""
+
+    def __init__(self, arch: DetectNetArch) -> None:
+        super().__init__()
+        options = BackboneOptions(use_batch_norm=arch.use_batch_norm, activation=arch.activation,
+                                  all_projections=arch.all_projections, output_stride=STRIDE)
+        backbone = build_backbone(arch.arch, arch.num_layers, options)
+        self.arch = arch
+        self.backbone = backbone.module
+        self.blocks = backbone.blocks
+        self.dropout = nn.Dropout2d(arch.dropout_rate) if arch.dropout_rate > 0 else nn.Identity()
+        num_classes = len(arch.class_names)
+        self.output_cov = nn.Conv2d(backbone.out_channels, num_classes, kernel_size=1)
+        self.output_bbox = nn.Conv2d(backbone.out_channels, 4 * num_classes, kernel_size=1)
+        # Start with low coverage everywhere: most cells are background, so the loss starts sane.
+        nn.init.constant_(self.output_cov.bias, -4.0)
+        nn.init.normal_(self.output_cov.weight, std=0.01)
+        nn.init.normal_(self.output_bbox.weight, std=0.01)
+        nn.init.zeros_(self.output_bbox.bias)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.dropout(self.backbone(x))
+        return torch.sigmoid(self.output_cov(features)), self.output_bbox(features)
+
+    @property
+    def head_modules(self) -> list[nn.Module]:
+        """The output layers; pruning never touches them (TAO's rule)."""
+        return [self.output_cov, self.output_bbox]

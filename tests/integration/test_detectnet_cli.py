@@ -1,0 +1,154 @@
+"""DetectNet_v2 end to end from the command line on a tiny synthetic dataset (real model, real data)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import DEMO_TRAIN_SPEC, tiny_train_overrides
+from taokit.tasks.detectnet.demo_data import CLASSES
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import run_cli
+
+    out = tmp_path_factory.mktemp("train")
+    result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out, "-n", "tiny",
+                     *tiny_train_overrides(tiny_kitti))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_writes_weights_status_events_and_record(trained: Path) -> None:
+    data = torch.load(trained / "weights" / "tiny.pth", weights_only=True)
+    assert data["format"] == "taokit" and data["task"] == "detectnet" and data["kind"] == "model"
+    assert data["arch"]["class_names"] == ["car", "pedestrian", "cyclist"]
+    assert (trained / "weights" / "tiny_best.pth").exists()
+    events = [json.loads(line) for line in (trained / "status.json").read_text().splitlines()]
+    assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
+    assert "mAP" in events[1]["kpi"] and events[1]["kpi"]["epoch"] == 1
+    assert list((trained / "events").iterdir())
+    assert (trained / "checkpoints" / "epoch_001.pth").exists()
+    assert "experiment" in (trained / "experiment.yaml").read_text()
+
+
+def test_evaluate_prints_a_table_and_writes_metrics(trained: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    result = cli("detectnet_v2", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", trained / "weights" / "tiny.pth",
+                 "-r", tmp_path, *tiny_train_overrides(tiny_kitti))
+    assert result.exit_code == 0, result.output
+    assert "mAP" in result.stdout and "pedestrian" in result.stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics["classes"]) == set(CLASSES)
+    assert 0.0 <= (metrics["mAP"] or 0.0) <= 1.0
+    assert (tmp_path / "pr_curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_inference_writes_parseable_kitti_labels(trained: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    result = cli("detectnet", "inference", "-e", DEMO_TRAIN_SPEC, "-m", trained / "weights" / "tiny.pth",
+                 "-i", tiny_kitti / "testing" / "image_2", "-r", tmp_path, "-b", "2",
+                 *tiny_train_overrides(tiny_kitti))
+    assert result.exit_code == 0, result.output
+    assert "images/s" in result.stdout
+    labels = sorted((tmp_path / "labels").iterdir())
+    assert [p.stem for p in labels] == ["000000", "000001", "000002"]
+    for path in labels:
+        for line in path.read_text().splitlines():
+            fields = line.split()
+            assert len(fields) == 16 and fields[0] in CLASSES
+            x1, y1, x2, y2, conf = map(float, fields[4:8] + fields[15:])
+            assert 0 <= x1 <= x2 <= 96 and 0 <= y1 <= y2 <= 64 and conf > 0
+    assert len(list((tmp_path / "images_annotated").iterdir())) == 3
+
+
+def test_inference_on_a_video(trained: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    import cv2
+    import numpy as np
+
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 5, (96, 64))
+    for path in sorted((tiny_kitti / "testing" / "image_2").iterdir()):
+        writer.write(cv2.imread(str(path)))
+    writer.release()
+    result = cli("detectnet", "inference", "-m", trained / "weights" / "tiny.pth", "-i", video,
+                 "-r", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out" / "labels").glob("clip_*.txt"))) == 3
+    capture = cv2.VideoCapture(str(tmp_path / "out" / "images_annotated" / "clip_annotated.mp4"))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 3 and np.isfinite(capture.get(cv2.CAP_PROP_FPS))
+
+
+def test_train_from_converted_shards(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    convert_spec = tmp_path / "convert.txt"
+    convert_spec.write_text(f'kitti_config {{ root_directory_path: "{tiny_kitti / "training"}" '
+                            'image_dir_name: "image_2" label_dir_name: "label_2" image_extension: ".png" '
+                            'partition_mode: "random" num_partitions: 2 val_split: 25 num_shards: 2 }\n')
+    prefix = tmp_path / "shards" / "tiny"
+    converted = cli("detectnet", "dataset_convert", "-d", convert_spec, "-o", prefix)
+    assert converted.exit_code == 0, converted.output
+    assert "fold 0: 6" in converted.stdout and "fold 1: 18" in converted.stdout
+    overrides = tiny_train_overrides(tiny_kitti, **{
+        "dataset_config.data_sources[0].tfrecords_path": f"{prefix}*",
+        "dataset_config.data_sources[0].label_directory_path": "''",
+        "dataset_config.data_sources[0].image_directory_path": tiny_kitti / "training",
+        "dataset_config.validation_data_source": "null", "dataset_config.validation_fold": 0})
+    result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "run", *overrides)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "weights" / "model.pth").exists()
+
+
+def test_another_experiment_in_the_results_dir_is_refused(trained: Path, tiny_kitti: Path, tmp_path: Path,
+                                                          cli) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", run, "-n", "tiny",
+                 *tiny_train_overrides(tiny_kitti, **{"model_config.num_layers": 18}))
+    assert result.exit_code == 2
+    assert "holds checkpoints of a different experiment (model_config.num_layers: 10 there, 18 now)" in result.stderr
+
+
+def test_broken_label_line_names_file_and_line(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(tiny_kitti, data)
+    label = data / "training" / "label_2" / "000004.txt"
+    label.write_text(label.read_text() + "Car 0.0 0 0.0 1 2 3\n")
+    line_no = len(label.read_text().splitlines())
+    result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "run", *tiny_train_overrides(data))
+    assert result.exit_code == 2
+    assert f"{label}:{line_no}:" in result.stderr and "Traceback" not in result.output
+
+
+def test_corrupt_image_is_skipped_or_fatal_under_strict(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(tiny_kitti, data)
+    (data / "training" / "image_2" / "000002.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    overrides = tiny_train_overrides(data)
+    ok = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "a", *overrides)
+    assert ok.exit_code == 0, ok.output
+    assert "could not be decoded and were skipped" in ok.stderr
+    strict = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "b", "--strict", *overrides)
+    assert strict.exit_code == 2 and "000002.png" in strict.stderr
+
+
+def test_no_images_is_an_error(tmp_path: Path, cli) -> None:
+    empty = tmp_path / "empty"
+    (empty / "training" / "image_2").mkdir(parents=True)
+    (empty / "training" / "label_2").mkdir(parents=True)
+    result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "run", *tiny_train_overrides(empty))
+    assert result.exit_code == 2 and "no images" in result.stderr.lower()
+
+
+def test_wrong_model_files_are_one_line_errors(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"junk")
+    for model, words in ((junk, "not a readable taokit model file"), (tmp_path / "none.pth", "not found"),
+                         (tmp_path / "model.xyz", "unknown model file type")):
+        if model.suffix == ".xyz":
+            model.write_bytes(b"x")
+        result = cli("detectnet", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", model, *tiny_train_overrides(tiny_kitti))
+        assert result.exit_code == 2, result.output
+        assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1

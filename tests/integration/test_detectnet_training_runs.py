@@ -1,0 +1,70 @@
+"""Training runs as processes: resume after a crash is bit-identical; --gpus 2 runs DDP (gloo on a CPU)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import DEMO_TRAIN_SPEC, tiny_train_overrides
+
+pytestmark = pytest.mark.slow
+
+
+def _command(out: Path, data: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "taokit", "detectnet", "train", "-e", str(DEMO_TRAIN_SPEC), "-r", str(out),
+            "--enable_determinism", *extra,
+            *tiny_train_overrides(data, **{"training_config.num_epochs": 6})]
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, TAOKIT_PLAIN="1", OMP_NUM_THREADS="1")
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def test_resume_after_a_crash_matches_an_uninterrupted_run(tiny_kitti: Path, tmp_path: Path) -> None:
+    straight, crashed = tmp_path / "straight", tmp_path / "crashed"
+    subprocess.run(_command(straight, tiny_kitti), env=_env(), check=True, capture_output=True)
+
+    proc = subprocess.Popen(_command(crashed, tiny_kitti), env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    first = crashed / "checkpoints" / "epoch_001.pth"
+    deadline = time.monotonic() + 300
+    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be interrupted"
+    assert not (crashed / "weights" / "model.pth").exists()
+
+    resumed = subprocess.run(_command(crashed, tiny_kitti), env=_env(), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from" in resumed.stderr
+    a, b = _weights(straight / "weights" / "model.pth"), _weights(crashed / "weights" / "model.pth")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_with_ddp(tiny_kitti: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ddp"
+    command = _command(out, tiny_kitti, "--gpus", "2", "--master_port", str(_free_port()))
+    result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / "weights" / "model.pth").exists()
+    status = (out / "status.json").read_text().splitlines()
+    assert len(status) == 1 + 6 + 1  # one writer (rank 0): STARTED, 6 epochs, SUCCESS

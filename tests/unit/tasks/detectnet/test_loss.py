@@ -1,0 +1,75 @@
+"""DetectNet_v2 cost: weighted BCE, coverage-weighted L1, class and objective weights, autoweighting."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
+
+
+def _cost(autoweighting: bool = False) -> DetectNetCost:
+    return DetectNetCost([ClassCost(1.0, 0.05, 1.0, 10.0, 1.0, 10.0), ClassCost(3.0, 0.25, 1.0, 1.0, 2.0, 1.0)],
+                         autoweighting=autoweighting, min_weight=1e-4, max_weight=0.9999)
+
+
+def _batch(seed: int = 0):  # noqa: ANN202
+    g = torch.Generator().manual_seed(seed)
+    cov_t = (torch.rand(2, 2, 3, 4, generator=g) > 0.7).float() * torch.rand(2, 2, 3, 4, generator=g)
+    bbox_t = torch.randn(2, 2, 4, 3, 4, generator=g)
+    norm_t = cov_t * 0.1
+    cov_p = torch.rand(2, 2, 3, 4, generator=g)
+    bbox_p = torch.randn(2, 8, 3, 4, generator=g)
+    return cov_p, bbox_p, cov_t, bbox_t, norm_t
+
+
+def test_matches_the_formula_of_tao_md() -> None:
+    cov_p, bbox_p, cov_t, bbox_t, norm_t = _batch()
+    total, _ = _cost()(cov_p, bbox_p, cov_t, bbox_t, norm_t)
+    expected = 0.0
+    for c, (cw, fg, wc, wb) in enumerate([(0.25, 0.05, 1 / 11, 10 / 11), (0.75, 0.25, 0.5, 0.5)]):
+        t, p = cov_t[:, c], cov_p[:, c]
+        weight = torch.where(t > 0.5, torch.tensor(fg), torch.tensor(1 - fg))
+        bce = -(t * torch.log(p + 1e-5) + (1 - t) * torch.log(1 - p + 1e-5))
+        cov_cost = (weight * bce).mean()
+        bbox_cost = ((bbox_p.view(2, 2, 4, 3, 4)[:, c] - bbox_t[:, c]).abs() * norm_t[:, c, None]).mean()
+        expected += cw * (wc * cov_cost + wb * bbox_cost)
+    assert float(total) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_perfect_bbox_prediction_has_no_bbox_cost() -> None:
+    cov_p, _, cov_t, bbox_t, norm_t = _batch()
+    _, logs = _cost()(cov_p, bbox_t.reshape(2, 8, 3, 4), cov_t, bbox_t, norm_t)
+    assert float(logs["cost/bbox"]) == 0.0
+
+
+def test_autoweighting_moves_weights_to_targets_over_costs() -> None:
+    cost = _cost(autoweighting=True)
+    sums = torch.zeros(2, 2)
+    for seed in range(3):
+        batch = _batch(seed)
+        cost(*batch)
+        cov_p, bbox_p, cov_t, bbox_t, norm_t = batch
+        for c in range(2):
+            t, p = cov_t[:, c], cov_p[:, c]
+            fg = [0.05, 0.25][c]
+            weight = torch.where(t > 0.5, torch.tensor(fg), torch.tensor(1 - fg))
+            sums[c, 0] += (weight * -(t * torch.log(p + 1e-5) + (1 - t) * torch.log(1 - p + 1e-5))).mean()
+            sums[c, 1] += ((bbox_p.view(2, 2, 4, 3, 4)[:, c] - bbox_t[:, c]).abs() * norm_t[:, c, None]).mean()
+    cost.end_epoch()
+    for c, (tc, tb) in enumerate([(1.0, 10.0), (2.0, 1.0)]):
+        raw = (tc / float(sums[c, 0]), tb / float(sums[c, 1]))
+        expected = (raw[0] / sum(raw), raw[1] / sum(raw))
+        assert cost.objective_weights[c] == pytest.approx(expected, rel=1e-4)
+    assert all(math.isclose(sum(w), 1.0, rel_tol=1e-6) for w in cost.objective_weights)
+
+
+def test_gradients_flow_and_are_finite() -> None:
+    cov_p, bbox_p, cov_t, bbox_t, norm_t = _batch()
+    cov_p.requires_grad_(True)
+    bbox_p.requires_grad_(True)
+    total, _ = _cost()(cov_p, bbox_p, cov_t, bbox_t, norm_t)
+    total.backward()
+    assert torch.isfinite(cov_p.grad).all() and bbox_p.grad.abs().sum() > 0
