@@ -19,7 +19,8 @@ def trained(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("train")
     result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out, "-n", "tiny",
-                     *tiny_train_overrides(tiny_kitti))
+                     *tiny_train_overrides(tiny_kitti, **{"training_config.visualizer.enabled": "true",
+                                                          "training_config.visualizer.num_images": 2}))
     assert result.exit_code == 0, result.output
     return out
 
@@ -32,7 +33,10 @@ def test_train_writes_weights_status_events_and_record(trained: Path) -> None:
     events = [json.loads(line) for line in (trained / "status.json").read_text().splitlines()]
     assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
     assert "mAP" in events[1]["kpi"] and events[1]["kpi"]["epoch"] == 1
-    assert list((trained / "events").iterdir())
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events_acc = EventAccumulator(str(trained / "events"), size_guidance={"images": 0}).Reload()
+    assert "val/detections" in events_acc.Tags()["images"] and "epoch/loss" in events_acc.Tags()["scalars"]
     assert (trained / "checkpoints" / "epoch_001.pth").exists()
     assert "experiment" in (trained / "experiment.yaml").read_text()
 

@@ -45,6 +45,7 @@ class FitParts:
     on_epoch_end: list[Callable[[], None]] = field(default_factory=list)
     stateful: dict[str, Any] = field(default_factory=dict)  # objects with state_dict/load_state_dict
     set_train_mode: Callable[[nn.Module], None] = lambda m: m.train()
+    preview: Callable[[nn.Module], torch.Tensor | None] | None = None  # (N,3,H,W) images for TensorBoard
     batch_size: int = 1
 
 
@@ -204,12 +205,13 @@ def fit(parts: FitParts, config: FitConfig, out: FitOutputs, device: torch.devic
             hook()
         kpi: dict[str, Any] = {"epoch": epoch, "max_epoch": config.epochs, "loss": loss,
                                "images_per_s": round(rate, 2)}
+        validated: dict[str, float] = {}
         if loop.validation_due(epoch):
-            metrics = _validate(loop, epoch)
+            metrics = validated = _validate(loop, epoch)
             kpi.update(metrics)
         if loop.main:
             log.info("epoch %d/%d: loss %.5f, %.1f images/s%s", epoch, config.epochs, loss, rate,
-                     "".join(f", {k} {v:.4f}" for k, v in metrics.items() if k == parts.monitor))
+                     "".join(f", {k} {v:.4f}" for k, v in validated.items() if k == parts.monitor))
             loop.events.scalars({"epoch/loss": loss}, epoch)
             loop.status.write(RUNNING, f"Epoch {epoch}/{config.epochs} finished", kpi=kpi)
         interval = config.checkpoint_interval or 10
@@ -237,6 +239,10 @@ def _validate(loop: _Loop, epoch: int) -> dict[str, float]:
         with torch.no_grad():
             metrics = parts.validate(model)
         loop.events.scalars({f"val/{k}": v for k, v in metrics.items()}, epoch)
+        if parts.preview is not None:
+            images = parts.preview(model)
+            if images is not None:
+                loop.events.images("val/detections", images, epoch)
         value = metrics.get(parts.monitor)
         if value is not None and math.isfinite(value) and value > loop.best:
             loop.best, loop.best_epoch = value, epoch

@@ -48,3 +48,18 @@ def evaluate(predict: Predictor, batches: Iterable[tuple[torch.Tensor, list, lis
             truth.append([BoxLabel(names[int(c)], *map(float, b)) for b, c in zip(image_boxes, image_ids,
                                                                                    strict=True)])
     return evaluate_with_spec(truth, found, spec)
+
+
+def validation_preview(model: torch.nn.Module, loader: Iterable[tuple[torch.Tensor, list, list]],
+                       spec: DetectNetExperiment, device: torch.device) -> torch.Tensor:
+    """The first `visualizer.num_images` validation images with their detections drawn (for TensorBoard)."""
+    from taokit.tasks.detectnet.visualize import default_color, draw_detections
+
+    count = spec.training_config.visualizer.num_images
+    images, _, _ = next(iter(loader))
+    images = images[:count]
+    detections = detect(torch_predictor(model, device), images, spec, from_experiment(spec))
+    colors = {n: default_color(i) for i, n in enumerate(spec.class_names)}
+    drawn = [np.asarray(draw_detections(img.permute(1, 2, 0).numpy(), dets, colors))
+             for img, dets in zip(images, detections, strict=True)]
+    return torch.from_numpy(np.stack(drawn)).permute(0, 3, 1, 2).float() / 255.0

@@ -42,6 +42,7 @@ class InferenceOptions:
     backend: str | None = None
     device: str | None = None
     strict: bool = False
+    overlays: bool | None = None  # None: as the spec says (bbox_handler_config.disable_overlay)
 
 
 @dataclass
@@ -158,7 +159,10 @@ def _prepare(frames: list[Frame], hw: tuple[int, int]) -> np.ndarray:
 
 def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, inputs_arg: str,
                   opts: InferenceOptions) -> Result:
+    cv2.setNumThreads(1)  # decoding runs beside the model; OpenCV's own pool would only compete for cores
     settings = _settings(spec, opts)
+    if opts.overlays is not None:
+        settings.overlay = opts.overlays
     inputs = resolve_inputs(inputs_arg)
     runner = open_runner(settings.model_path, backend=opts.backend, device=opts.device,
                          class_names=settings.class_names, input_hw=settings.input_hw)

@@ -15,7 +15,7 @@ from taokit.engine.schedules import EarlyStoppingAnnealing, Schedule, SoftStartA
 from taokit.errors import DataError
 from taokit.models.layers import set_batch_norm_frozen
 from taokit.tasks.detectnet.dataset import EpochSampler, EvalDataset, TrainDataset, collate_eval, to_samples
-from taokit.tasks.detectnet.evaluation import evaluate, torch_predictor
+from taokit.tasks.detectnet.evaluation import evaluate, torch_predictor, validation_preview
 from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
 from taokit.tasks.detectnet.network import build_for_training, frozen_modules, model_payload
 from taokit.tasks.detectnet.records import load_training_records
@@ -120,12 +120,16 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> tuple[FitParts, 
         return {"mAP": metrics.mAP, **{f"AP_{k}": v.ap for k, v in metrics.per_class.items()},
                 "coco_mAP": metrics.map}
 
+    def preview(net: nn.Module) -> torch.Tensor | None:
+        return validation_preview(net, val_loader, spec, env.device) if val_loader is not None else None
+
     parts = FitParts(
         model=model, optimizer=optimizer, schedule=build_schedule(spec), make_loader=make_loader,
         steps_per_epoch=len(train_loader), compute_loss=compute_loss, model_payload=model_payload,
         validate=validate if val_loader is not None else None, monitor="mAP",
         regularization=build_regularization(spec, model), on_epoch_end=[cost.end_epoch],
-        stateful={"cost": cost}, set_train_mode=set_train_mode, batch_size=spec.training_config.batch_size_per_gpu)
+        stateful={"cost": cost}, set_train_mode=set_train_mode, batch_size=spec.training_config.batch_size_per_gpu,
+        preview=preview if spec.training_config.visualizer.enabled else None)
     ev = spec.evaluation_config
     config = FitConfig(epochs=spec.training_config.num_epochs,
                        checkpoint_interval=spec.training_config.checkpoint_interval,
