@@ -64,6 +64,8 @@ def _train_here(task: Any, spec: Any, session: Any, model_name: str, determinist
     info = dist.dist_info()
     device = dist.select_device("cpu" if session.gpus == 0 else None, session.gpu_index, info)
     dist.init_process_group(info, device)
+    if session.use_amp and device.type != "cuda":
+        log.info("--use_amp has no effect on %s: mixed precision needs a CUDA GPU; training in float32", device)
     results_dir: Path = session.results_dir
     status = StatusFile(results_dir, enabled=info.is_main)
     try:

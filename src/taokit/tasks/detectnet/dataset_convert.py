@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from taokit.data.coco import read_coco
@@ -74,9 +74,17 @@ def convert_dataset(spec: DatasetExportConfig, output_prefix: Path, *, strict: b
     if not any(plan.folds):
         raise DataError(f"{output_prefix}: no images to write; check the dataset paths in the spec")
     rng = random.Random(seed)
-    for fold in plan.folds:
+    for i, fold in enumerate(plan.folds):
         rng.shuffle(fold)
+        if spec.target_class_mapping:
+            plan.folds[i] = [_rename(r, spec.target_class_mapping) for r in fold]
     return _write_plan(plan, output_prefix, report)
+
+
+def _rename(record: ImageRecord, mapping: dict[str, str]) -> ImageRecord:
+    """Apply the convert spec's target_class_mapping; unmapped classes keep their source name."""
+    boxes = tuple(replace(b, class_name=mapping.get(b.class_name, b.class_name)) for b in record.boxes)
+    return replace(record, boxes=boxes)
 
 
 def split_validation(records: list[ImageRecord], val_split: float) -> tuple[list[ImageRecord], list[ImageRecord]]:

@@ -134,3 +134,14 @@ def test_yolo_train_and_valid_splits(tmp_path: Path) -> None:
     summary = convert_dataset(spec, tmp_path / "out" / "y")
     assert summary.images_per_fold == {0: 2, 1: 4}  # valid/ exists, so val_split is not used
     assert all(r.image.startswith("valid/images/") for r in read_shards(tmp_path / "out")[0])
+
+
+def test_convert_spec_class_mapping_renames_classes(tmp_path: Path) -> None:
+    root = make_kitti(tmp_path / "data", 4)
+    spec = DatasetExportConfig.model_validate(
+        {"kitti_config": {"root_directory_path": str(root), "val_split": 0, "num_shards": 1},
+         "target_class_mapping": {"car": "vehicle"}})
+    summary = convert_dataset(spec, tmp_path / "out" / "kitti")
+    assert summary.objects_per_class == {"vehicle": 4}
+    records = [r for fold in read_shards(str(tmp_path / "out" / "*")).values() for r in fold]
+    assert {b.class_name for r in records for b in r.boxes} == {"vehicle"}
