@@ -1,16 +1,13 @@
-"""Shared test helpers: the CLI runner, the shared TAO spec fixtures, tiny synthetic data."""
+"""Shared fixtures: the TAO spec fixtures, the CLI runner, tiny synthetic datasets and a tiny trained model."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tiny_onnx import tiny_onnx  # noqa: F401 - the fakes' session fixture, shared by optimize/runtime tests
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("TAOKIT_SHARED", REPO.parent / "shared"))
-TAO_SPECS = SHARED / "fixtures" / "tao_specs"
+from taokit_testing import DEMO_TRAIN_SPEC, TAO_SPECS, run_cli, tiny_train_overrides
 
 
 @pytest.fixture(scope="session")
@@ -20,35 +17,9 @@ def tao_specs() -> Path:
     return TAO_SPECS
 
 
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_cli(*args: str | Path) -> CliResult:
-    """Run the real `tao` command in-process, as a user would type it."""
-    from typer.testing import CliRunner
-
-    from taokit.cli.grammar import expand_multi_value_flags
-    from taokit.cli.main import build_app
-
-    argv = expand_multi_value_flags([str(a) for a in args])
-    result = CliRunner().invoke(build_app(argv), argv, catch_exceptions=False)
-    return CliResult(result.exit_code, result.stdout, result.stderr)
-
-
 @pytest.fixture
 def cli():
     return run_cli
-
-
-DEMO_TRAIN_SPEC = REPO / "specs" / "detectnet" / "train.txt"
 
 
 @pytest.fixture(scope="session")
@@ -61,24 +32,12 @@ def tiny_kitti(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def tiny_train_overrides(data: Path, **extra: object) -> list[str]:
-    """Overrides that point the demo spec at a tiny dataset read straight from its label folder."""
-    base = {
-        "dataset_config.data_sources[0].tfrecords_path": "''",
-        "dataset_config.data_sources[0].image_directory_path": data / "training" / "image_2",
-        "dataset_config.data_sources[0].label_directory_path": data / "training" / "label_2",
-        "dataset_config.validation_data_source": "{image_directory_path: " + str(data / "training" / "image_2") +
-        ", label_directory_path: " + str(data / "training" / "label_2") + "}",
-        "dataset_config.validation_fold": "null",
-        "augmentation_config.preprocessing.output_image_width": 96,
-        "augmentation_config.preprocessing.output_image_height": 64,
-        "model_config.num_layers": 10,
-        "training_config.num_epochs": 1,
-        "training_config.batch_size_per_gpu": 4,
-        "training_config.n_workers": 0,
-        "training_config.checkpoint_interval": 1,
-        "evaluation_config.first_validation_epoch": 1,
-        "evaluation_config.validation_period_during_training": 1,
-    }
-    base.update(extra)
-    return [f"{k}={v}" for k, v in base.items()]
+@pytest.fixture(scope="session")
+def tiny_detector(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results directory with a 1-epoch DetectNet trained on `tiny_kitti` (weights/tiny.pth)."""
+    out = tmp_path_factory.mktemp("tiny_detector")
+    result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out, "-n", "tiny",
+                     *tiny_train_overrides(tiny_kitti, **{"training_config.visualizer.enabled": "true",
+                                                          "training_config.visualizer.num_images": 2}))
+    assert result.exit_code == 0, result.output
+    return out

@@ -6,43 +6,30 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 import torch
 
-from conftest import DEMO_TRAIN_SPEC, tiny_train_overrides
 from taokit.tasks.detectnet.demo_data import CLASSES
+from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
 
 
-@pytest.fixture(scope="module")
-def trained(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import run_cli
-
-    out = tmp_path_factory.mktemp("train")
-    result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out, "-n", "tiny",
-                     *tiny_train_overrides(tiny_kitti, **{"training_config.visualizer.enabled": "true",
-                                                          "training_config.visualizer.num_images": 2}))
-    assert result.exit_code == 0, result.output
-    return out
-
-
-def test_train_writes_weights_status_events_and_record(trained: Path) -> None:
-    data = torch.load(trained / "weights" / "tiny.pth", weights_only=True)
+def test_train_writes_weights_status_events_and_record(tiny_detector: Path) -> None:
+    data = torch.load(tiny_detector / "weights" / "tiny.pth", weights_only=True)
     assert data["format"] == "taokit" and data["task"] == "detectnet" and data["kind"] == "model"
     assert data["arch"]["class_names"] == ["car", "pedestrian", "cyclist"]
-    assert (trained / "weights" / "tiny_best.pth").exists()
-    events = [json.loads(line) for line in (trained / "status.json").read_text().splitlines()]
+    assert (tiny_detector / "weights" / "tiny_best.pth").exists()
+    events = [json.loads(line) for line in (tiny_detector / "status.json").read_text().splitlines()]
     assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
     assert "mAP" in events[1]["kpi"] and events[1]["kpi"]["epoch"] == 1
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events_acc = EventAccumulator(str(trained / "events"), size_guidance={"images": 0}).Reload()
+    events_acc = EventAccumulator(str(tiny_detector / "events"), size_guidance={"images": 0}).Reload()
     assert "val/detections" in events_acc.Tags()["images"] and "epoch/loss" in events_acc.Tags()["scalars"]
-    assert (trained / "checkpoints" / "epoch_001.pth").exists()
-    assert "experiment" in (trained / "experiment.yaml").read_text()
+    assert (tiny_detector / "checkpoints" / "epoch_001.pth").exists()
+    assert "experiment" in (tiny_detector / "experiment.yaml").read_text()
 
 
-def test_evaluate_prints_a_table_and_writes_metrics(trained: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
-    result = cli("detectnet_v2", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", trained / "weights" / "tiny.pth",
+def test_evaluate_prints_a_table_and_writes_metrics(tiny_detector: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    result = cli("detectnet_v2", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", tiny_detector / "weights" / "tiny.pth",
                  "-r", tmp_path, *tiny_train_overrides(tiny_kitti))
     assert result.exit_code == 0, result.output
     assert "mAP" in result.stdout and "pedestrian" in result.stdout
@@ -52,8 +39,8 @@ def test_evaluate_prints_a_table_and_writes_metrics(trained: Path, tiny_kitti: P
     assert (tmp_path / "pr_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_inference_writes_parseable_kitti_labels(trained: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
-    result = cli("detectnet", "inference", "-e", DEMO_TRAIN_SPEC, "-m", trained / "weights" / "tiny.pth",
+def test_inference_writes_parseable_kitti_labels(tiny_detector: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    result = cli("detectnet", "inference", "-e", DEMO_TRAIN_SPEC, "-m", tiny_detector / "weights" / "tiny.pth",
                  "-i", tiny_kitti / "testing" / "image_2", "-r", tmp_path, "-b", "2",
                  *tiny_train_overrides(tiny_kitti))
     assert result.exit_code == 0, result.output
@@ -69,7 +56,7 @@ def test_inference_writes_parseable_kitti_labels(trained: Path, tiny_kitti: Path
     assert len(list((tmp_path / "images_annotated").iterdir())) == 3
 
 
-def test_inference_on_a_video(trained: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+def test_inference_on_a_video(tiny_detector: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
     import cv2
     import numpy as np
 
@@ -78,7 +65,7 @@ def test_inference_on_a_video(trained: Path, tiny_kitti: Path, tmp_path: Path, c
     for path in sorted((tiny_kitti / "testing" / "image_2").iterdir()):
         writer.write(cv2.imread(str(path)))
     writer.release()
-    result = cli("detectnet", "inference", "-m", trained / "weights" / "tiny.pth", "-i", video,
+    result = cli("detectnet", "inference", "-m", tiny_detector / "weights" / "tiny.pth", "-i", video,
                  "-r", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "out" / "labels").glob("clip_*.txt"))) == 3
@@ -105,10 +92,10 @@ def test_train_from_converted_shards(tiny_kitti: Path, tmp_path: Path, cli) -> N
     assert (tmp_path / "run" / "weights" / "model.pth").exists()
 
 
-def test_another_experiment_in_the_results_dir_is_refused(trained: Path, tiny_kitti: Path, tmp_path: Path,
+def test_another_experiment_in_the_results_dir_is_refused(tiny_detector: Path, tiny_kitti: Path, tmp_path: Path,
                                                           cli) -> None:
     run = tmp_path / "run"
-    shutil.copytree(trained, run)
+    shutil.copytree(tiny_detector, run)
     result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", run, "-n", "tiny",
                  *tiny_train_overrides(tiny_kitti, **{"model_config.num_layers": 18}))
     assert result.exit_code == 2

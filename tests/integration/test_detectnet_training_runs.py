@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import DEMO_TRAIN_SPEC, tiny_train_overrides
+from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
 
 pytestmark = pytest.mark.slow
 

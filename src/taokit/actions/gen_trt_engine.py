@@ -1,11 +1,17 @@
-"""gen_trt_engine (not built yet)."""
+"""gen_trt_engine (also `tao deploy <task> gen_trt_engine`): a TensorRT engine from an exported ONNX."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+from taokit.errors import ModelError, ResultsDirError, UsageError
+from taokit.results import Result
 from taokit.tasks.registry import get_task
 
 
@@ -21,7 +27,76 @@ class EngineOptions:
     opt_batch: int = 1
     max_batch: int = 1
     workspace_gib: float = 2.0
+    force: bool = False
 
 
-def run(task_name: str, *args: Any, **kwargs: Any) -> Any:
-    get_task(task_name).require("gen_trt_engine")
+def onnx_input(path: Path) -> tuple[str, tuple[int, int, int]]:
+    """The single image input of an ONNX file: its name and static C, H, W."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as err:  # noqa: BLE001 - protobuf raises several types for non-ONNX files
+        raise ModelError(f"{path}: not an ONNX model ({str(err).splitlines()[0][:120]})") from None
+    if len(model.graph.input) != 1:
+        raise ModelError(f"{path}: expected one image input, found {len(model.graph.input)}")
+    value = model.graph.input[0]
+    dims = [d.dim_value for d in value.type.tensor_type.shape.dim]
+    if len(dims) != 4 or not all(dims[1:]):
+        raise ModelError(f"{path}: input {value.name} must be N x C x H x W with static C, H, W")
+    return value.name, (dims[1], dims[2], dims[3])
+
+
+def build(onnx_path: Path, input_name: str, input_chw: tuple[int, int, int], options: EngineOptions,
+          calibration: Callable[[], Iterator[np.ndarray]] | None) -> Path:
+    from taokit.optimize.tensorrt_build import EngineRequest, build_engine
+
+    engine = options.engine_file or onnx_path.with_suffix(".engine")
+    request = EngineRequest(
+        onnx_path=onnx_path, engine_path=engine, data_type=options.data_type, cal_cache=options.cal_cache_file,
+        calibration=calibration, cal_batch_size=options.cal_batch_size, min_batch=options.min_batch,
+        opt_batch=max(options.opt_batch, options.min_batch), max_batch=max(options.max_batch, options.opt_batch),
+        workspace_gib=options.workspace_gib, input_name=input_name, input_chw=input_chw)
+    build_engine(request)
+    return engine
+
+
+def run(task_name: str, model_path: Path, options: EngineOptions, session: Any, *, spec: Path | None = None) -> Result:
+    task = get_task(task_name)
+    task.require("gen_trt_engine")
+    if options.data_type not in ("fp32", "fp16", "int8"):
+        raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
+    if model_path.suffix.lower() != ".onnx":
+        raise UsageError(f"-m {model_path}: gen_trt_engine builds from an ONNX file; run export first")
+    if not model_path.exists():
+        raise ModelError(f"{model_path}: file not found")
+    engine = options.engine_file or model_path.with_suffix(".engine")
+    if engine.exists() and not options.force:
+        raise ResultsDirError(f"{engine} already exists; pass --force to overwrite it or choose --engine_file")
+    input_name, chw = onnx_input(model_path)
+    calibration = None
+    if options.data_type == "int8" and options.cal_cache_file is None:
+        calibration = _calibration(task, spec, session, options, chw)
+    status = StatusFile(session.results_dir)
+    status.write(STARTED, f"Building a TensorRT {options.data_type} engine from {model_path}")
+    try:
+        built = build(model_path, input_name, chw, options, calibration)
+    except BaseException as err:
+        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
+        raise
+    status.write(SUCCESS, f"Engine written to {built}")
+    return Result(lines=[f"TensorRT engine: {built}"])
+
+
+def _calibration(task: Any, spec: Path | None, session: Any, options: EngineOptions,
+                 chw: tuple[int, int, int]) -> Callable[[], Iterator[np.ndarray]] | None:
+    """Images for TensorRT 10's implicit calibration (None lets a QDQ model build without them)."""
+    from taokit.optimize.calibration import ImageBatches, calibration_images
+
+    spec_model = task.load_action_spec("gen_trt_engine", spec, session.overrides) if spec is not None else None
+    if spec_model is None and options.cal_image_dir is None:
+        return None
+    preprocess, defaults = task.calibration_source(spec_model, chw)
+    images = calibration_images(options.cal_image_dir, defaults, options.cal_batches * options.cal_batch_size)
+    batches = ImageBatches(images, preprocess, options.cal_batch_size)
+    return lambda: iter(batches)

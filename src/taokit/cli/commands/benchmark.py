@@ -1,5 +1,7 @@
 """`tao <task> benchmark`: latency and throughput of a model per backend and precision."""
 
+from pathlib import Path
+
 import typer
 
 from taokit.cli import options as o
@@ -12,7 +14,8 @@ def register(app: typer.Typer, task: str) -> None:
     @app.command("benchmark", help="Measure latency and throughput of a model (.pth, .onnx, .engine).")
     @report_errors
     def benchmark(
-        model: o.RequiredModel,
+        model: list[Path] = typer.Option(..., "-m", "--model", "--model_path",
+                                         help="Model file(s): .pth, .onnx or .engine; repeat -m to compare."),
         batch_size: int = typer.Option(1, "-b", "--batch_size", "--batch-size", min=1),
         runs: int = typer.Option(20, "--runs", min=1, help="Timed runs after warm-up."),
         warmup: int = typer.Option(3, "--warmup", min=0, help="Untimed warm-up runs."),

@@ -38,6 +38,7 @@ def register(app: typer.Typer, task: str) -> None:
                                                   help="TensorRT version for the cache header, e.g. 10.3.0."),
         engine_file: Path | None = typer.Option(None, "--engine_file", "--engine-file",
                                                    help="Also build a TensorRT engine (needs TensorRT and a GPU)."),
+        force: bool = typer.Option(False, "--force", help="Overwrite output files that already exist."),
         gpus: o.Gpus = 1,
         gpu_index: o.GpuIndex = None,
         use_amp: o.UseAmp = False,
@@ -53,5 +54,5 @@ def register(app: typer.Typer, task: str) -> None:
             opset=target_opset, static_batch_size=static_batch_size, data_type=data_type,
             gen_ds_config=gen_ds_config, triton_repo=gen_triton_repo, cal_image_dir=cal_image_dir,
             cal_cache_file=cal_cache_file, cal_batches=batches, cal_batch_size=batch_size,
-            trt_version=trt_version, engine_file=engine_file)
+            trt_version=trt_version, engine_file=engine_file, force=force)
         print_result(action.run(task, model, output_file, options, session, spec=spec))

@@ -34,6 +34,7 @@ def register(app: typer.Typer, task: str) -> None:
                                                  help="Builder workspace in GiB."),
         strict_type_constraints: bool = typer.Option(False, "-s", "--strict_type_constraints",
                                                      help="Accepted for TAO compatibility."),
+        force: bool = typer.Option(False, "--force", help="Overwrite the engine file if it exists."),
         gpus: o.Gpus = 1,
         gpu_index: o.GpuIndex = None,
         use_amp: o.UseAmp = False,
@@ -49,5 +50,5 @@ def register(app: typer.Typer, task: str) -> None:
             data_type=data_type, engine_file=engine_file, cal_cache_file=cal_cache_file,
             cal_image_dir=cal_image_dir, cal_batches=batches, cal_batch_size=batch_size,
             min_batch=min_batch_size, opt_batch=opt_batch_size, max_batch=max_batch_size,
-            workspace_gib=max_workspace_size)
+            workspace_gib=max_workspace_size, force=force)
         print_result(action.run(task, model, options, session, spec=spec))

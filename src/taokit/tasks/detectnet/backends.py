@@ -30,7 +30,7 @@ def torch_model_io(arch: DetectNetArch) -> ModelIO:
     return ModelIO(INPUT_NAME, OUTPUT_NAMES, (3, h, w), None, {ARCH_METADATA_KEY: json.dumps(arch.to_dict())})
 
 
-def _load_torch(path: Path):  # noqa: ANN202 - matches runtime.select's loader signature
+def load_torch(path: Path):  # noqa: ANN202 - matches runtime.select's loader signature
     model, _ = load_model(path)
     return model, torch_model_io(model.arch)
 
@@ -51,7 +51,7 @@ class DetectNetRunner:
 def open_runner(path: Path, *, backend: str | None = None, device: str | None = None,
                 class_names: list[str] | None = None, input_hw: tuple[int, int] | None = None) -> DetectNetRunner:
     """Open a .pth/.onnx/.engine DetectNet model; specs may supply what a foreign model does not say."""
-    runner_backend = open_backend(path, load_torch=_load_torch, backend=backend, device=device)
+    runner_backend = open_backend(path, load_torch=load_torch, backend=backend, device=device)
     io = runner_backend.io
     missing = [n for n in OUTPUT_NAMES if n not in io.output_names]
     if missing:

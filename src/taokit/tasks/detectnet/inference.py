@@ -163,9 +163,9 @@ def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, inp
     settings = _settings(spec, opts)
     if opts.overlays is not None:
         settings.overlay = opts.overlays
-    inputs = resolve_inputs(inputs_arg)
     runner = open_runner(settings.model_path, backend=opts.backend, device=opts.device,
                          class_names=settings.class_names, input_hw=settings.input_hw)
+    inputs = resolve_inputs(inputs_arg)
     info = runner.info
     params = settings.params or {n: ClassPostprocess(ClusteringConfig()) for n in info.class_names}
     settings.colors = settings.colors or {n: default_color(i) for i, n in enumerate(info.class_names)}

@@ -11,6 +11,7 @@ from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment
 
 if TYPE_CHECKING:
     from taokit.engine.fit import FitConfig, FitParts, TrainEnv
+    from taokit.optimize.plan import ExportPlan
 
 
 class DetectNetTask(Task):
@@ -28,7 +29,8 @@ class DetectNetTask(Task):
         "export": "experiment",
         "gen_trt_engine": "experiment",
     }
-    implemented = frozenset({"default_specs", "train", "generate", "dataset_convert", "evaluate", "inference"})
+    implemented = frozenset({"default_specs", "train", "generate", "dataset_convert", "evaluate", "inference",
+                             "export", "gen_trt_engine", "benchmark"})
     default_specs_package = "taokit.tasks.detectnet.default_specs"
     resume_exempt = (
         "training_config.num_epochs", "training_config.checkpoint_interval", "training_config.n_workers",
@@ -76,3 +78,19 @@ class DetectNetTask(Task):
         from taokit.tasks.detectnet.inference import InferenceOptions, run_inference
 
         return run_inference(spec, inputs, InferenceOptions(**vars(options)))
+
+    def export_plan(self, model_path: Path, spec: DetectNetExperiment | None) -> ExportPlan:
+        from taokit.tasks.detectnet.export import export_plan
+
+        return export_plan(model_path, spec)
+
+    def calibration_source(self, spec: DetectNetExperiment | None, chw: tuple[int, int, int]) -> Any:
+        from taokit.tasks.detectnet.export import calibration_source
+
+        return calibration_source(spec, chw)
+
+    def open_backend(self, model_path: Path, *, backend: str | None = None, device: str | None = None) -> Any:
+        from taokit.runtime.select import open_backend
+        from taokit.tasks.detectnet.backends import load_torch
+
+        return open_backend(model_path, load_torch=load_torch, backend=backend, device=device)

@@ -1,0 +1,1 @@
+"""Files deployment tools read: DeepStream nvinfer configs, labels, Triton model repositories."""

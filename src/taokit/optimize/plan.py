@@ -1,0 +1,34 @@
+"""What a task hands to export: the network, its tensor names, its preprocessing and its deployment facts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+
+@dataclass
+class ExportPlan:
+    """Everything export, INT8 calibration and the deployment files need, with no task code in them.
+
+    `preprocess` turns an image file into the network's input (CHW float32) exactly as in training;
+    `images` are the default calibration and parity images (the training set), possibly empty.
+    `deepstream` holds the task's nvinfer `[property]` entries, `deepstream_classes` its
+    `[class-attrs-*]` sections.
+    """
+
+    model: nn.Module
+    input_name: str
+    output_names: tuple[str, ...]
+    input_chw: tuple[int, int, int]
+    labels: list[str]
+    preprocess: Callable[[Path], np.ndarray]
+    images: list[Path] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    deepstream: dict[str, Any] = field(default_factory=dict)
+    deepstream_classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keep_float: list[str] = field(default_factory=list)  # ONNX node names INT8 should leave in float

@@ -1,0 +1,57 @@
+"""Helpers the tests import by name (conftest.py only holds fixtures): paths, the CLI runner, spec overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TAOKIT_SHARED", REPO.parent / "shared"))
+TAO_SPECS = SHARED / "fixtures" / "tao_specs"
+DEMO_TRAIN_SPEC = REPO / "specs" / "detectnet" / "train.txt"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str | Path) -> CliResult:
+    """Run the real `tao` command in-process, as a user would type it."""
+    from typer.testing import CliRunner
+
+    from taokit.cli.grammar import expand_multi_value_flags
+    from taokit.cli.main import build_app
+
+    argv = expand_multi_value_flags([str(a) for a in args])
+    result = CliRunner().invoke(build_app(argv), argv, catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+def tiny_train_overrides(data: Path, **extra: object) -> list[str]:
+    """Overrides that point the demo spec at a tiny dataset read straight from its label folder."""
+    base = {
+        "dataset_config.data_sources[0].tfrecords_path": "''",
+        "dataset_config.data_sources[0].image_directory_path": data / "training" / "image_2",
+        "dataset_config.data_sources[0].label_directory_path": data / "training" / "label_2",
+        "dataset_config.validation_data_source": "{image_directory_path: " + str(data / "training" / "image_2") +
+        ", label_directory_path: " + str(data / "training" / "label_2") + "}",
+        "dataset_config.validation_fold": "null",
+        "augmentation_config.preprocessing.output_image_width": 96,
+        "augmentation_config.preprocessing.output_image_height": 64,
+        "model_config.num_layers": 10,
+        "training_config.num_epochs": 1,
+        "training_config.batch_size_per_gpu": 4,
+        "training_config.n_workers": 0,
+        "training_config.checkpoint_interval": 1,
+        "evaluation_config.first_validation_epoch": 1,
+        "evaluation_config.validation_period_during_training": 1,
+    }
+    base.update(extra)
+    return [f"{k}={v}" for k, v in base.items()]
