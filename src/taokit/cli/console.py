@@ -87,7 +87,7 @@ def print_table(title: str, headers: list[str], rows: list[list[Any]]) -> None:
         table.add_column(h, justify="right" if h != headers[0] else "left")
     for row in rows:
         table.add_row(*[_cell(v) for v in row])
-    Console(file=sys.stdout, width=max(100, len(headers) * 14)).print(table)
+    Console(file=sys.stdout, width=200).print(table)  # tables size to their content, never wrapped
 
 
 def _cell(value: Any) -> str:
