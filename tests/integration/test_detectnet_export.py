@@ -38,6 +38,10 @@ def test_onnx_has_tao_tensor_names_and_a_dynamic_batch(exported: Path) -> None:
     assert dims[1:] == [3, 64, 96] and isinstance(dims[0], str)
     assert [o.name for o in model.graph.output] == ["output_cov/Sigmoid", "output_bbox/BiasAdd"]
     assert model.opset_import[0].version == 17
+    from taokit.optimize.tensorrt_ops import unsupported_ops
+
+    assert unsupported_ops(model) == []
+    assert unsupported_ops(onnx.load(str(exported.with_name("tiny_int8_trt.onnx")))) == []
     cov_node = next(n for n in model.graph.node if "output_cov/Sigmoid" in n.output)
     assert cov_node.op_type == "Sigmoid"
     backend = OrtBackend(exported, "cpu")

@@ -1,10 +1,15 @@
-"""prune (not built yet)."""
+"""prune: TAO-style structured channel pruning; the result reloads with weights_only=True and retrains."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+from taokit.errors import ResultsDirError, UsageError
+from taokit.results import Result, Table
 from taokit.tasks.registry import get_task
 
 
@@ -16,7 +21,54 @@ class PruneOptions:
     min_filters: int = 16
     normalizer: str = "max"
     excluded_layers: tuple[str, ...] = ()
+    force: bool = False
 
 
-def run(task_name: str, *args: Any, **kwargs: Any) -> Any:
-    get_task(task_name).require("prune")
+def _protected(target: Any, excluded: tuple[str, ...]) -> list[Any]:
+    modules = dict(target.model.named_modules())
+    for name in excluded:
+        if name not in modules:
+            close = difflib.get_close_matches(name, [n for n in modules if n], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UsageError(f"-el {name}: no such layer in the model{hint}")
+    return [modules[n] for n in (*target.protected, *excluded)]
+
+
+def run(task_name: str, model_path: Path, output_file: Path | None, options: PruneOptions, session: Any, *,
+        spec: Path | None = None) -> Result:
+    from taokit.engine.checkpoint import save_file
+    from taokit.optimize.prune import PruneRules, prune_model
+
+    task = get_task(task_name)
+    task.require("prune")
+    out = output_file or model_path.with_name(f"{model_path.stem}_pruned.pth")
+    if out.suffix != ".pth":
+        out = out.with_suffix(out.suffix + ".pth") if out.suffix else out.with_suffix(".pth")
+    if out.exists() and not options.force:
+        raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
+    rules = PruneRules(options.threshold, options.equalization, options.granularity, options.min_filters,
+                       options.normalizer)
+    target = task.prune_target(model_path)
+    status = StatusFile(session.results_dir)
+    status.write(STARTED, f"Pruning {model_path}")
+    try:
+        report = prune_model(target.model, target.example_input, _protected(target, options.excluded_layers), rules)
+        save_file(out, {**target.payload(target.model), "pruning": {
+            "source": str(model_path), "threshold": rules.threshold, "equalization": rules.equalization,
+            "granularity": rules.granularity, "min_filters": rules.min_filters, "normalizer": rules.normalizer,
+            "pruning_ratio": report.pruning_ratio}}, kind="model")
+    except BaseException as err:
+        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
+        raise
+    kpi = {"pruning_ratio": report.pruning_ratio, "param_count": report.params_after,
+           "param_count_before": report.params_before, "flops": report.flops_after,
+           "flops_before": report.flops_before}
+    status.write(SUCCESS, f"Pruned model written to {out}", kpi=kpi)
+    layers = Table("kept channels per layer", ["layer", "kept", "total"],
+                   [[n, k, t] for n, k, t in report.layers])
+    summary = Table("pruning", ["", "before", "after", "after/before"], [
+        ["parameters", report.params_before, report.params_after, report.pruning_ratio],
+        ["FLOPs", report.flops_before, report.flops_after, report.flops_after / max(report.flops_before, 1)]])
+    return Result(tables=[layers, summary], data=kpi,
+                  lines=[f"pruned model: {out} (pruning_ratio {report.pruning_ratio:.3f}); retrain it with "
+                         "model_config.pretrained_model_file pointing here and load_graph: true"])

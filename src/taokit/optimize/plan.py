@@ -32,3 +32,14 @@ class ExportPlan:
     deepstream: dict[str, Any] = field(default_factory=dict)
     deepstream_classes: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep_float: list[str] = field(default_factory=list)  # ONNX node names INT8 should leave in float
+
+
+@dataclass
+class PruneTarget:
+    """What prune needs from a task: the network, an example input, the layers it must not narrow
+    (by name: heads always, plus the user's -el), and how to write the result as a model file."""
+
+    model: nn.Module
+    example_input: Any
+    protected: list[str]
+    payload: Callable[[nn.Module], dict[str, Any]]

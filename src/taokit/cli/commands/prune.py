@@ -30,6 +30,7 @@ def register(app: typer.Typer, task: str) -> None:
         normalizer: str = typer.Option("max", "-n", "--normalizer", help="Per-layer norm normaliser: max or L2."),
         excluded_layers: list[str] | None = typer.Option(
             None, "-el", "--excluded_layers", "--excluded-layers", help="Layers to leave unpruned."),
+        force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
         gpus: o.Gpus = 1,
         gpu_index: o.GpuIndex = None,
         use_amp: o.UseAmp = False,
@@ -43,5 +44,5 @@ def register(app: typer.Typer, task: str) -> None:
         options = action.PruneOptions(
             threshold=pruning_threshold, equalization=equalization_criterion,
             granularity=pruning_granularity, min_filters=min_num_filters, normalizer=normalizer,
-            excluded_layers=tuple(excluded_layers or ()))
+            excluded_layers=tuple(excluded_layers or ()), force=force)
         print_result(action.run(task, model, output_file, options, session, spec=spec))

@@ -11,7 +11,7 @@ from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment
 
 if TYPE_CHECKING:
     from taokit.engine.fit import FitConfig, FitParts, TrainEnv
-    from taokit.optimize.plan import ExportPlan
+    from taokit.optimize.plan import ExportPlan, PruneTarget
 
 
 class DetectNetTask(Task):
@@ -30,7 +30,7 @@ class DetectNetTask(Task):
         "gen_trt_engine": "experiment",
     }
     implemented = frozenset({"default_specs", "train", "generate", "dataset_convert", "evaluate", "inference",
-                             "export", "gen_trt_engine", "benchmark"})
+                             "export", "gen_trt_engine", "benchmark", "prune"})
     default_specs_package = "taokit.tasks.detectnet.default_specs"
     resume_exempt = (
         "training_config.num_epochs", "training_config.checkpoint_interval", "training_config.n_workers",
@@ -94,3 +94,13 @@ class DetectNetTask(Task):
         from taokit.tasks.detectnet.backends import load_torch
 
         return open_backend(model_path, load_torch=load_torch, backend=backend, device=device)
+
+    def prune_target(self, model_path: Path) -> PruneTarget:
+        import torch
+
+        from taokit.optimize.plan import PruneTarget
+        from taokit.tasks.detectnet.network import load_model, model_payload
+
+        model, _ = load_model(model_path)
+        h, w = model.arch.input_hw
+        return PruneTarget(model, torch.zeros(1, 3, h, w), ["output_cov", "output_bbox"], model_payload)
