@@ -108,3 +108,99 @@ class ConstantLR(Schedule):
 
     def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
         return self.value
+
+
+# -- classification (TAO classification_tf1 lr_config, classification_pyt optim.policy) -----------------
+
+
+@dataclass
+class StepDecay(Schedule):
+    """TAO's `step`: lr = base * gamma ** (progress / step), with `step` a fraction of training.
+
+    As in TAO's StepLRScheduler the exponent is continuous, so the rate decays smoothly rather than in
+    stairs; `step_fraction` 0.1 with gamma 0.1 divides the rate by 10 every tenth of the run.
+    """
+
+    base_lr: float
+    gamma: float
+    step_fraction: float
+
+    def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
+        steps_per_decay = max(int(total_steps * self.step_fraction), 1)
+        return self.base_lr * self.gamma ** (step / steps_per_decay)
+
+
+@dataclass
+class SoftStartDivider(Schedule):
+    """TAO's `soft_anneal`: linear ramp start_lr -> base over `soft_start`, then divide by `divider`
+    at every annealing point passed (points are fractions of training)."""
+
+    base_lr: float
+    start_lr: float
+    soft_start: float
+    annealing_points: tuple[float, ...]
+    divider: float
+
+    def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
+        progress = step / max(total_steps, 1)
+        if progress < self.soft_start:
+            t = progress / self.soft_start
+            return t * self.base_lr + (1.0 - t) * self.start_lr
+        return self.base_lr / self.divider ** sum(progress > p for p in self.annealing_points)
+
+
+@dataclass
+class SoftStartCosine(Schedule):
+    """TAO's `cosine`: linear ramp min -> base over `soft_start`, then cosine towards min.
+
+    TAO's cosine phase uses cos(pi * (progress - soft_start)) without rescaling, so with a soft start
+    the rate ends slightly above min_lr; kept as is so that runs match TAO's.
+    """
+
+    base_lr: float
+    min_lr: float
+    soft_start: float
+
+    def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
+        progress = step / max(total_steps, 1)
+        if self.soft_start > 0 and progress < self.soft_start:
+            return self.min_lr + (self.base_lr - self.min_lr) * progress / self.soft_start
+        return self.min_lr + (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * (progress - self.soft_start))) / 2
+
+
+@dataclass
+class EpochDecay(Schedule):
+    """Per-epoch policies of PyTorch trainers after `warmup_epochs` of linear ramp-up:
+    `step` (x gamma every `step_epochs`), `multistep` (x gamma at each milestone epoch) and
+    `linear` (straight down to zero at the end)."""
+
+    base_lr: float
+    policy: str  # "step", "multistep" or "linear"
+    gamma: float = 0.1
+    step_epochs: int = 30
+    milestones: tuple[int, ...] = ()
+    warmup_epochs: int = 0
+
+    def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
+        epoch_f = step / max(steps_per_epoch, 1)
+        if epoch_f < self.warmup_epochs:
+            return self.base_lr * (epoch_f + 1.0 / max(steps_per_epoch, 1)) / self.warmup_epochs
+        epoch = int(epoch_f)
+        if self.policy == "linear":
+            total = total_steps / max(steps_per_epoch, 1)
+            span = max(total - self.warmup_epochs, 1e-9)
+            return self.base_lr * max(0.0, 1.0 - (epoch_f - self.warmup_epochs) / span)
+        if self.policy == "multistep":
+            return self.base_lr * self.gamma ** sum(epoch >= m for m in self.milestones)
+        return self.base_lr * self.gamma ** (epoch // max(self.step_epochs, 1))
+
+
+@dataclass
+class TimeDecay(Schedule):
+    """Keras's optimizer `decay`: the inner schedule's rate divided by (1 + decay * step)."""
+
+    inner: Schedule
+    decay: float
+
+    def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
+        return self.inner.lr(step, steps_per_epoch, total_steps) / (1.0 + self.decay * step)

@@ -1,10 +1,10 @@
-"""mobilenet_v2 and efficientnet_b0 feature extractors at output stride 16 or 32 (torchvision blocks)."""
+"""mobilenet_v2/v3 and efficientnet_b0 feature extractors at output stride 16 or 32 (torchvision blocks)."""
 
 from __future__ import annotations
 
 import copy
 
-from torchvision.models import efficientnet, mobilenetv2
+from torchvision.models import efficientnet, mobilenetv2, mobilenetv3
 
 from taokit.models.backbone import Backbone, BackboneOptions
 
@@ -32,3 +32,11 @@ def build_efficientnet_b0(options: BackboneOptions) -> Backbone:
     features = net.features
     blocks = [[m] for m in features]
     return Backbone(features, last_channel or 1280, blocks)
+
+
+def build_mobilenet_v3(size: str, options: BackboneOptions) -> Backbone:
+    """`size` is "large" or "small"; stride 16 dilates the last stage, as torchvision's segmentation models do."""
+    settings, _ = mobilenetv3._mobilenet_v3_conf(f"mobilenet_v3_{size}", dilated=options.output_stride == 16)
+    features = mobilenetv3.MobileNetV3(settings, last_channel=1280).features
+    blocks = [[m] for m in features]  # block 0 = the stem, then one block per inverted residual
+    return Backbone(features, features[-1].out_channels, blocks)

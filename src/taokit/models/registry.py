@@ -5,10 +5,10 @@ from __future__ import annotations
 from taokit.errors import SpecError
 from taokit.models.backbone import Backbone, BackboneOptions
 from taokit.models.layers import remove_batch_norm, replace_activations
-from taokit.models.mobile import build_efficientnet_b0, build_mobilenet_v2
+from taokit.models.mobile import build_efficientnet_b0, build_mobilenet_v2, build_mobilenet_v3
 from taokit.models.resnet import NUM_LAYERS, build_resnet
 
-ARCHS = ("resnet", "mobilenet_v2", "efficientnet_b0")
+ARCHS = ("resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
 
 
 def build_backbone(arch: str, num_layers: int, options: BackboneOptions) -> Backbone:
@@ -21,6 +21,8 @@ def build_backbone(arch: str, num_layers: int, options: BackboneOptions) -> Back
         backbone = build_resnet(num_layers, options)
     elif arch == "mobilenet_v2":
         backbone = build_mobilenet_v2(options)
+    elif arch in ("mobilenet_v3_large", "mobilenet_v3_small"):
+        backbone = build_mobilenet_v3(arch.rsplit("_", 1)[1], options)
     elif arch == "efficientnet_b0":
         backbone = build_efficientnet_b0(options)
     else:
