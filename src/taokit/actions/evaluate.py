@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from taokit.actions.devices import device_for
 from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
 from taokit.results import Result
 from taokit.tasks.registry import get_task
@@ -30,7 +31,7 @@ def run(task_name: str, spec_path: Path, model_path: Path, session: Any, *, batc
     task.require("evaluate")
     spec = task.load_action_spec("evaluate", spec_path, session.overrides)
     request = EvaluateRequest(session.results_dir, batch_size, image_dir, label_dir, use_training_set, backend,
-                              _device(device, session), strict)
+                              device_for(device, session), strict)
     status = StatusFile(session.results_dir)
     status.write(STARTED, f"Starting {task.name} evaluation of {model_path}")
     try:
@@ -40,12 +41,6 @@ def run(task_name: str, spec_path: Path, model_path: Path, session: Any, *, batc
         raise
     status.write(SUCCESS, "Evaluation finished", kpi=_kpi(result.data.get("metrics", {})))
     return result
-
-
-def _device(device: str | None, session: Any) -> str | None:
-    if device or session.gpus != 0:
-        return device or (f"cuda:{session.gpu_index[0]}" if session.gpu_index else None)
-    return "cpu"
 
 
 def _kpi(metrics: dict[str, Any]) -> dict[str, Any]:

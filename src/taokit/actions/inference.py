@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taokit.actions.evaluate import _device
+from taokit.actions.devices import device_for
 from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
 from taokit.errors import UsageError
 from taokit.results import Result
@@ -31,7 +31,7 @@ def run(task_name: str, spec_path: Path | None, inputs: str, model_path: Path | 
     if session.results_dir is None:
         raise UsageError("inference needs -r/--results_dir for its outputs")
     spec = task.load_spec(spec_path, None, session.overrides) if spec_path is not None else None
-    request = InferenceRequest(session.results_dir, model_path, batch_size, backend, _device(device, session),
+    request = InferenceRequest(session.results_dir, model_path, batch_size, backend, device_for(device, session),
                                strict)
     status = StatusFile(session.results_dir)
     status.write(STARTED, f"Starting {task.name} inference on {inputs}")

@@ -103,3 +103,40 @@ class Task:
     def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
         """Write the task's synthetic demo dataset; returns an object with `counts` and `lines`."""
         raise NotAvailableYet(f"the {self.name} task has no demo dataset generator yet")
+
+    # -- the rest of the protocol: each action's entry point (guarded by `require`) ---------------
+
+    def _missing(self, what: str) -> NotAvailableYet:
+        return NotAvailableYet(f"{what} is not available yet for the {self.name} task")
+
+    def convert_dataset(self, spec: SpecModel, output_prefix: Path, *, strict: bool) -> Any:
+        """dataset_convert: write shards; returns a Result."""
+        raise self._missing("dataset_convert")
+
+    def build_training(self, spec: SpecModel, env: Any) -> Any:
+        """train: (FitParts, FitConfig, a report with .warnings()) for the engine's fit loop."""
+        raise self._missing("train")
+
+    def evaluate(self, spec: SpecModel, model_path: Path, request: Any) -> Any:
+        """evaluate: metrics of any backend's model; returns a Result with data["metrics"]."""
+        raise self._missing("evaluate")
+
+    def inference(self, spec: SpecModel | None, inputs: str, request: Any) -> Any:
+        """inference: outputs under request.results_dir; returns a Result."""
+        raise self._missing("inference")
+
+    def export_plan(self, model_path: Path, spec: SpecModel | None) -> Any:
+        """export: an optimize.plan.ExportPlan (network, tensor names, preprocessing, deployment facts)."""
+        raise self._missing("export")
+
+    def calibration_source(self, spec: SpecModel | None, chw: tuple[int, int, int]) -> Any:
+        """gen_trt_engine: (preprocess(path) -> CHW float32, default calibration images)."""
+        raise self._missing("INT8 calibration")
+
+    def open_backend(self, model_path: Path, *, backend: str | None = None, device: str | None = None) -> Any:
+        """benchmark: a runtime.base.Backend for a .pth/.onnx/.engine of this task."""
+        raise self._missing("benchmark")
+
+    def prune_target(self, model_path: Path) -> Any:
+        """prune: an optimize.plan.PruneTarget."""
+        raise self._missing("prune")

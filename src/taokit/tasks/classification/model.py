@@ -1,0 +1,76 @@
+"""The classifier: a stride-32 backbone, global average pooling, dropout and one linear layer.
+
+Training uses its logits; export wraps it in `SoftmaxOutput`, whose single output is TAO's
+`predictions/Softmax` (class probabilities).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from taokit.models.backbone import BackboneOptions
+from taokit.models.registry import build_backbone
+
+INPUT_NAME = "input_1"
+OUTPUT_NAME = "predictions/Softmax"
+
+
+@dataclass(frozen=True)
+class ClassifierArch:
+    """Everything needed to rebuild the network and feed it; stored in model files and ONNX metadata."""
+
+    arch: str
+    num_layers: int
+    class_names: tuple[str, ...]
+    input_hw: tuple[int, int]
+    use_batch_norm: bool = True
+    activation: str = "relu"
+    all_projections: bool = False
+    dropout: float = 0.0
+    preprocess: dict[str, Any] = field(default_factory=dict)  # transforms.Preprocess.to_dict()
+    interpolation: str = "bilinear"
+    center_crop: bool = False  # how validation images were cropped during training
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["class_names"], d["input_hw"] = list(self.class_names), list(self.input_hw)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassifierArch:
+        data = dict(data)
+        data["class_names"], data["input_hw"] = tuple(data["class_names"]), tuple(data["input_hw"])
+        return cls(**data)
+
+
+class Classifier(nn.Module):
+    def __init__(self, arch: ClassifierArch) -> None:
+        super().__init__()
+        options = BackboneOptions(use_batch_norm=arch.use_batch_norm, activation=arch.activation,
+                                  all_projections=arch.all_projections, output_stride=32)
+        backbone = build_backbone(arch.arch, arch.num_layers, options)
+        self.arch = arch
+        self.backbone = backbone.module
+        self.blocks = backbone.blocks
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(arch.dropout) if arch.dropout > 0 else nn.Identity()
+        self.predictions = nn.Linear(backbone.out_channels, len(arch.class_names))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.predictions(self.dropout(torch.flatten(self.pool(self.backbone(x)), 1)))
+
+
+class SoftmaxOutput(nn.Module):
+    """What export, INT8 and every runtime see: probabilities, TAO's `predictions/Softmax`."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.arch = classifier.arch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.classifier(x), dim=1)
