@@ -143,3 +143,16 @@ def test_wrong_model_files_are_one_line_errors(tiny_kitti: Path, tmp_path: Path,
         result = cli("detectnet", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", model, *tiny_train_overrides(tiny_kitti))
         assert result.exit_code == 2, result.output
         assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_image_that_fails_mid_training_in_a_worker_is_one_line(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(tiny_kitti, data)
+    image = data / "training" / "image_2" / "000005.png"
+    image.write_bytes(image.read_bytes()[:200])  # a valid PNG header, truncated pixel data
+    result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "run",
+                 *tiny_train_overrides(data, **{"training_config.n_workers": 1}))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "000005.png" in lines[-1] and "Traceback" not in lines[-1]
+    assert not any("Traceback" in line for line in lines)

@@ -76,7 +76,7 @@ def _train_here(task: Any, spec: Any, session: Any, model_name: str, determinist
         dist.barrier()
         _seed(spec.random_seed, info.rank, deterministic)
         status.write(STARTED, f"Starting {task.name} training on {device}")
-        env = TrainEnv(device, info, session.use_amp, strict, deterministic)
+        env = TrainEnv(device, info, session.use_amp, strict, deterministic, results_dir)
         parts, config, report = task.build_training(spec, env)
         for warning in report.warnings():
             log.warning(warning)
@@ -90,7 +90,8 @@ def _train_here(task: Any, spec: Any, session: Any, model_name: str, determinist
     status.write(SUCCESS, "Training finished successfully", kpi=kpi)
     lines = [f"weights: {result.model_path}"]
     if result.best_path is not None:
-        lines.append(f"best weights (epoch {result.best_epoch}, mAP {result.best_metric:.4f}): {result.best_path}")
+        lines.append(f"best weights (epoch {result.best_epoch}, {result.monitor} {result.best_metric:.4f}): "
+                     f"{result.best_path}")
     lines += [f"checkpoints: {results_dir / 'checkpoints'}", f"status: {results_dir / 'status.json'}",
               f"tensorboard: {results_dir / 'events'}"]
     return Result(lines=lines, data={"metrics": result.final_metrics})

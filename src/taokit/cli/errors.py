@@ -38,6 +38,21 @@ def report_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def one_line(message: str) -> str:
+    """The user-facing line of an error message.
+
+    torch's DataLoader re-raises a worker's exception with the worker's traceback folded into the
+    message ("Caught DataError in DataLoader worker process 0. Original Traceback ..."); the line that
+    matters is the last one, minus the exception's qualified name.
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else message
+    last = lines[-1]
+    prefix, sep, rest = last.partition(": ")
+    return rest if sep and prefix.startswith("taokit.errors.") else last
+
+
 def print_error(message: str) -> None:
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {one_line(message)}\n")
     sys.stderr.flush()

@@ -47,6 +47,7 @@ class FitParts:
     set_train_mode: Callable[[nn.Module], None] = lambda m: m.train()
     preview: Callable[[nn.Module], torch.Tensor | None] | None = None  # (N,3,H,W) images for TensorBoard
     batch_size: int = 1
+    epoch_loggers: list[Callable[[int, dict[str, Any]], None]] = field(default_factory=list)  # (epoch, kpi), main
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class TrainEnv:
     use_amp: bool = False
     strict: bool = False
     deterministic: bool = False
+    results_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class FitResult:
     images_per_s: float
     model_path: Path
     best_path: Path | None
+    monitor: str = "mAP"
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -214,6 +217,8 @@ def fit(parts: FitParts, config: FitConfig, out: FitOutputs, device: torch.devic
                      "".join(f", {k} {v:.4f}" for k, v in validated.items() if k == parts.monitor))
             loop.events.scalars({"epoch/loss": loss}, epoch)
             loop.status.write(RUNNING, f"Epoch {epoch}/{config.epochs} finished", kpi=kpi)
+            for epoch_logger in parts.epoch_loggers:
+                epoch_logger(epoch, kpi)
         interval = config.checkpoint_interval or 10
         if epoch % interval == 0 or epoch == config.epochs or parts.schedule.stop_requested:
             loop.save_checkpoint(epoch)
@@ -227,7 +232,7 @@ def fit(parts: FitParts, config: FitConfig, out: FitOutputs, device: torch.devic
     loop.events.close()
     best = None if loop.best == -math.inf else loop.best
     return FitResult(epoch, metrics, best, loop.best_epoch, sum(rates) / max(len(rates), 1), out.model_path,
-                     out.best_path if best is not None else None)
+                     out.best_path if best is not None else None, parts.monitor)
 
 
 def _validate(loop: _Loop, epoch: int) -> dict[str, float]:

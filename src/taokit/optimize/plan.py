@@ -32,6 +32,7 @@ class ExportPlan:
     deepstream: dict[str, Any] = field(default_factory=dict)
     deepstream_classes: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep_float: list[str] = field(default_factory=list)  # ONNX node names INT8 should leave in float
+    deepstream_labels: list[str] | None = None  # labels.txt lines when not one class per line (classifiers)
 
 
 @dataclass

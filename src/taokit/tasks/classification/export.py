@@ -1,0 +1,76 @@
+"""What export needs from classification: TAO's tensor names, preprocessing and DeepStream's settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taokit.data.image_io import read_rgb
+from taokit.errors import ModelError
+from taokit.optimize.plan import ExportPlan
+from taokit.tasks.classification.backends import ARCH_METADATA_KEY
+from taokit.tasks.classification.data import FolderReport, class_order, read_image_folder
+from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, ClassifierArch, SoftmaxOutput
+from taokit.tasks.classification.network import load_model, preprocess_of
+from taokit.tasks.classification.spec import ClassificationSpec
+from taokit.tasks.classification.transforms import EvalTransform, Preprocess, to_network
+
+
+def preprocessor(pre: Preprocess, transform: EvalTransform) -> Callable[[Path], np.ndarray]:
+    """Image file -> network input (CHW float32), exactly as evaluation feeds the network."""
+
+    def preprocess(path: Path) -> np.ndarray:
+        return pre.apply(to_network(transform(read_rgb(path)), pre.bgr))
+
+    return preprocess
+
+
+def training_images(spec: ClassificationSpec | None) -> list[Path]:
+    """The training set, for INT8 calibration (empty without a spec or a training folder)."""
+    if spec is None or not spec.data.train_dir or not Path(spec.data.train_dir).is_dir():
+        return []
+    classes, _ = class_order(Path(spec.data.train_dir), spec.data.classes_file)
+    folder = read_image_folder(Path(spec.data.train_dir), classes, split="train", report=FolderReport())
+    return [p for p, _ in folder.samples]
+
+
+def calibration_source(spec: ClassificationSpec | None,
+                       chw: tuple[int, int, int]) -> tuple[Callable[[Path], np.ndarray], list[Path]]:
+    if spec is None:
+        pre, transform = Preprocess.from_mode("caffe"), EvalTransform(chw[1:], "bilinear", False)
+    else:
+        pre = preprocess_of(spec)
+        transform = EvalTransform(chw[1:], spec.model.interpolation, spec.evaluate.center_crop)  # type: ignore[arg-type]
+    return preprocessor(pre, transform), training_images(spec)
+
+
+def deepstream_properties(arch: ClassifierArch) -> dict[str, Any]:
+    """nvinfer computes y = net-scale-factor * (x - offsets) with one scale for all channels: exact for
+    caffe and tf modes; torch mode's per-channel std is approximated by its mean."""
+    pre = Preprocess.from_dict(arch.preprocess)
+    offset, factor = pre.channel_params()
+    return {"net-scale-factor": float(np.mean(factor)), "offsets": [round(float(o), 4) for o in offset],
+            "infer-dims": [3, *arch.input_hw], "model-color-format": 1 if pre.bgr else 0, "network-type": 1,
+            "num-detected-classes": len(arch.class_names), "output-blob-names": [OUTPUT_NAME],
+            "classifier-threshold": 0.2, "batch-size": 1, "gie-unique-id": 1, "maintain-aspect-ratio": 0}
+
+
+def export_plan(model_path: Path, spec: ClassificationSpec | None) -> ExportPlan:
+    model, _ = load_model(model_path)
+    arch = model.arch
+    if spec is not None and spec.input_hw != tuple(arch.input_hw):
+        raise ModelError(f"{model_path}: the model was trained at {arch.input_hw[1]}x{arch.input_hw[0]}, the spec "
+                         f"says {spec.input_hw[1]}x{spec.input_hw[0]}")
+    pre = Preprocess.from_dict(arch.preprocess)
+    center_crop = spec.evaluate.center_crop if spec is not None else arch.center_crop
+    preprocess = preprocessor(pre, EvalTransform(arch.input_hw, arch.interpolation, center_crop))
+    labels = list(arch.class_names)
+    return ExportPlan(model=SoftmaxOutput(model).eval(), input_name=INPUT_NAME, output_names=(OUTPUT_NAME,),
+                      input_chw=(3, *arch.input_hw), labels=labels, preprocess=preprocess,
+                      images=training_images(spec), metadata={ARCH_METADATA_KEY: json.dumps(arch.to_dict())},
+                      deepstream=deepstream_properties(arch),
+                      deepstream_labels=[";".join(labels)])  # nvinfer classifiers: one line per output layer

@@ -1,0 +1,102 @@
+"""`inference` for classification: any backend over an image, a folder (recursively), a glob or a video.
+
+Writes TAO tf1's result.csv: one `image_path,class_label,confidence` row per image, no header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taokit.data.image_files import IMAGE_EXTENSIONS
+from taokit.data.image_sources import Frame, InputSet, iter_frames, prefetch, resolve_inputs
+from taokit.engine.files import atomic_write_text
+from taokit.errors import DataError, UsageError
+from taokit.results import Result, Table
+from taokit.tasks.classification.backends import ClassifierRunner
+from taokit.tasks.classification.evaluate import open_checked
+from taokit.tasks.classification.spec import ClassificationSpec
+from taokit.tasks.classification.transforms import EvalTransform, to_network
+
+log = logging.getLogger("taokit.classification")
+SHOWN_ROWS = 20
+
+
+def _inputs(arg: str) -> InputSet:
+    path = Path(arg)
+    if path.is_dir():  # TAO walks the folder, so a whole ImageFolder split can be classified at once
+        images = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        if not images:
+            raise DataError(f"{path}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+        return InputSet("images", images)
+    return resolve_inputs(arg)
+
+
+def _model_path(spec: ClassificationSpec | None, request: Any) -> Path:
+    if request.model_path is not None:
+        return Path(request.model_path)
+    if spec is not None and (spec.inference.model_path or spec.evaluate.model_path):
+        return Path(spec.inference.model_path or spec.evaluate.model_path)
+    raise UsageError("no model: pass -m/--model (or set it in the spec's eval_config.model_path)")
+
+
+def _batches(frames: Any, size: int) -> Any:
+    batch: list[Frame] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _predict(runner: ClassifierRunner, frames: list[Frame], transform: EvalTransform) -> np.ndarray:
+    pre = runner.info.preprocess
+    batch = np.stack([pre.apply(to_network(transform(f.image), pre.bgr)) for f in frames])
+    return runner.predict(batch)
+
+
+def run_inference(spec: ClassificationSpec | None, inputs_arg: str, request: Any) -> Result:
+    model_path = _model_path(spec, request)
+    inputs = _inputs(inputs_arg)
+    runner = open_checked(model_path, spec, request, None)
+    info = runner.info
+    center_crop = spec.evaluate.center_crop if spec is not None else info.center_crop
+    transform = EvalTransform(info.input_hw, info.interpolation, center_crop)
+    batch_size = request.batch_size or (spec.inference.batch_size or spec.eval_batch_size if spec else 16)
+    skipped: list[str] = []
+    frames = prefetch(iter_frames(inputs, skip_unreadable=not request.strict,
+                                  on_skip=lambda e: skipped.append(str(e))))
+    rows: list[tuple[str, str, float]] = []
+    start = time.perf_counter()
+    try:
+        for batch in _batches(frames, batch_size):
+            probs = _predict(runner, batch, transform)
+            for frame, p in zip(batch, probs, strict=True):
+                name = str(frame.source) if inputs.kind == "images" else frame.name
+                rows.append((name, info.class_names[int(p.argmax())], float(p.max())))
+    finally:
+        runner.backend.close()
+    elapsed = time.perf_counter() - start
+    for reason in skipped:
+        log.warning("skipped: %s", reason)
+    if not rows:
+        raise DataError(f"-i {inputs_arg}: no image could be read")
+    out = Path(request.results_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows((p, c, f"{conf:.6f}") for p, c, conf in rows)
+    atomic_write_text(out / "result.csv", text.getvalue())
+    shown = Table(f"predictions (first {min(len(rows), SHOWN_ROWS)} of {len(rows)})",
+                  ["image", "class", "confidence"], [list(r) for r in rows[:SHOWN_ROWS]])
+    rate = len(rows) / max(elapsed, 1e-9)
+    return Result(lines=[f"{len(rows)} image(s) in {elapsed:.1f} s: {rate:.1f} images/s ({runner.backend.name})",
+                         f"result: {out / 'result.csv'}"], tables=[shown],
+                  data={"images": len(rows), "images_per_s": rate, "skipped": len(skipped)})

@@ -1,0 +1,139 @@
+"""Build, load and save classifiers: from the spec, from a pretrained or pruned file, from a model file."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from taokit.engine.checkpoint import load_file
+from taokit.errors import ModelError, SpecError
+from taokit.models.layers import freeze
+from taokit.models.pretrained import load_matching, read_state_dict
+from taokit.models.surgery import apply_channel_config, channel_config
+from taokit.tasks.classification.model import Classifier, ClassifierArch
+from taokit.tasks.classification.spec import ClassificationSpec
+from taokit.tasks.classification.spec.unified import SUPPORTED_ARCHS
+from taokit.tasks.classification.transforms import Preprocess
+
+log = logging.getLogger("taokit.classification")
+TASK = "classification"
+
+
+def preprocess_of(spec: ClassificationSpec) -> Preprocess:
+    d = spec.data
+    return Preprocess.from_mode(d.preprocess_mode, d.mean or None, d.std or None)
+
+
+def arch_from_spec(spec: ClassificationSpec, classes: list[str]) -> ClassifierArch:
+    m = spec.model
+    if m.arch not in SUPPORTED_ARCHS:
+        raise SpecError(f"backbone '{m.arch}' is not available in taokit; use one of {', '.join(SUPPORTED_ARCHS)} "
+                        "(resnet with 10, 18, 34 or 50 layers)", key=m.arch_key)
+    return ClassifierArch(arch=m.arch, num_layers=m.num_layers if m.arch == "resnet" else 0,
+                          class_names=tuple(classes), input_hw=spec.input_hw, use_batch_norm=m.use_batch_norm,
+                          activation=m.activation, all_projections=m.all_projections, dropout=m.dropout,
+                          preprocess=preprocess_of(spec).to_dict(), interpolation=m.interpolation,
+                          center_crop=spec.augment.center_crop)
+
+
+def build_from_file_data(data: dict[str, Any], source: Path) -> Classifier:
+    """Rebuild the exact network a taokit model file describes (pruned widths included)."""
+    try:
+        model = Classifier(ClassifierArch.from_dict(data["arch"]))
+        if data.get("channels"):
+            names = {id(m): n for n, m in model.named_modules()}
+            block_names = [[names[id(m)] for m in block] for block in model.blocks]
+            apply_channel_config(model, data["channels"])
+            modules = dict(model.named_modules())  # resized layers are new objects: re-point the blocks
+            model.blocks = [[modules[n] for n in block] for block in block_names]
+        model.load_state_dict(data["state_dict"])
+    except (KeyError, TypeError, RuntimeError) as err:
+        raise ModelError(f"{source}: model file does not describe a classification network "
+                         f"({str(err).splitlines()[0][:160]})") from None
+    return model
+
+
+def load_model(path: Path) -> tuple[Classifier, dict[str, Any]]:
+    data = load_file(path, task=TASK)
+    return build_from_file_data(data, path), data
+
+
+def model_payload(model: nn.Module) -> dict[str, Any]:
+    """The model file body: enough to rebuild the network without pickled modules."""
+    net = getattr(model, "classifier", model)  # a SoftmaxOutput wrapper saves the classifier inside
+    return {"task": TASK, "arch": net.arch.to_dict(), "state_dict": net.state_dict(),
+            "channels": channel_config(net)}
+
+
+def _taokit_classifier(path: Path) -> dict[str, Any] | None:
+    try:
+        data = load_file(path)
+    except ModelError:
+        return None
+    return data if data.get("task") == TASK and data.get("kind") == "model" else None
+
+
+def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifier:
+    """The network a run starts from: fresh, initialised from a state dict, or a (pruned) taokit graph."""
+    arch = arch_from_spec(spec, classes)
+    path = Path(spec.train.pretrained_model_path) if spec.train.pretrained_model_path else None
+    data = _taokit_classifier(path) if path is not None else None
+    if data is not None:
+        model = _from_graph(data, path, arch)  # type: ignore[arg-type]
+    else:
+        model = Classifier(arch)
+        if path is not None:
+            _load_pretrained(model, path, "train.pretrained_model_path")
+    if spec.model.pretrained_backbone_path:
+        _load_pretrained(model.backbone, Path(spec.model.pretrained_backbone_path), "pretrained_backbone_path")
+    _batch_norm_config(model, spec.model.bn_momentum, spec.model.bn_epsilon)
+    blocks = range(len(model.blocks)) if spec.model.freeze_backbone else sorted(set(spec.model.freeze_blocks))
+    for i in blocks:
+        if not 0 <= i < len(model.blocks):
+            raise ModelError(f"freeze_blocks: block {i} does not exist (the {arch.arch} backbone has blocks "
+                             f"0-{len(model.blocks) - 1})")
+        freeze(model.blocks[i])
+    model.frozen_blocks = list(blocks)
+    return model
+
+
+def _from_graph(data: dict[str, Any], path: Path, arch: ClassifierArch) -> Classifier:
+    """TAO's retrain: the file's (pruned) graph and weights; a new head when the classes differ."""
+    model = build_from_file_data(data, path)
+    old = model.arch
+    if (old.arch, old.num_layers) != (arch.arch, arch.num_layers):
+        log.warning("%s is a %s%s network; training it instead of the spec's %s%s", path, old.arch,
+                    old.num_layers or "", arch.arch, arch.num_layers or "")
+    if list(old.class_names) != list(arch.class_names):
+        log.warning("%s was trained on classes %s; starting a new head for %s", path, list(old.class_names),
+                    list(arch.class_names))
+        model.predictions = nn.Linear(model.predictions.in_features, len(arch.class_names))
+    model.arch = replace(arch, arch=old.arch, num_layers=old.num_layers, use_batch_norm=old.use_batch_norm,
+                         activation=old.activation, all_projections=old.all_projections)
+    model.dropout = nn.Dropout(arch.dropout) if arch.dropout > 0 else nn.Identity()
+    log.info("loaded the graph and weights of %s", path)
+    return model
+
+
+def _load_pretrained(model: nn.Module, path: Path, key: str) -> None:
+    report = load_matching(model, read_state_dict(path))
+    if report.matched == 0:
+        raise ModelError(f"{path}: no tensor matches the network by name and shape; check {key} and the arch")
+    log.info("pretrained %s: %s", path, report.describe())
+
+
+def _batch_norm_config(model: nn.Module, momentum: float | None, epsilon: float | None) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            if momentum is not None:
+                m.momentum = 1.0 - momentum  # Keras keeps `momentum` of the old value, torch of the new
+            if epsilon is not None:
+                m.eps = epsilon
+
+
+def frozen_modules(model: Classifier) -> list[nn.Module]:
+    return [m for i in getattr(model, "frozen_blocks", []) for m in model.blocks[i]]
