@@ -62,9 +62,11 @@ def _free_port() -> int:
 
 def test_two_processes_with_ddp(tiny_kitti: Path, tmp_path: Path) -> None:
     out = tmp_path / "ddp"
-    command = _command(out, tiny_kitti, "--gpus", "2", "--master_port", str(_free_port()))
+    log = tmp_path / "ddp.log"
+    command = _command(out, tiny_kitti, "--gpus", "2", "--master_port", str(_free_port()), "--log_file", str(log))
     result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "epoch 6/6" in log.read_text()  # the children's output reaches the parent's --log_file
     assert (out / "weights" / "model.pth").exists()
     status = (out / "status.json").read_text().splitlines()
     assert len(status) == 1 + 6 + 1  # one writer (rank 0): STARTED, 6 epochs, SUCCESS

@@ -50,4 +50,11 @@ def run_under_torchrun(cli_args: list[str], nproc: int, nodes: NodeOptions, gpu_
         env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpu_index))
     command = torchrun_command(cli_args, nproc, nodes)
     log.info("launching %d process(es) per node on %d node(s): %s", nproc, nodes.num_nodes, " ".join(command))
-    return subprocess.run(command, env=env, check=False).returncode
+    # The children's output is streamed through this process so that --log_file records it too.
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          bufsize=1) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    return proc.returncode
