@@ -41,3 +41,24 @@ def tiny_detector(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) ->
                                                           "training_config.visualizer.num_images": 2}))
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_imagefolder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic 4-class ImageFolder at 32x32 (train 40, val 8, test 8 images), made once per session."""
+    from taokit.tasks.classification.demo_data import generate
+
+    root = tmp_path_factory.mktemp("tiny_imagefolder")
+    generate(root, num_images=56, seed=5, size=32)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_imagefolder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results directory with a 1-epoch resnet10 classifier trained on `tiny_imagefolder` (weights/model.pth)."""
+    from classification_testing import DEMO_SPEC, tiny_overrides
+
+    out = tmp_path_factory.mktemp("tiny_classifier")
+    result = run_cli("classification", "train", "-e", DEMO_SPEC, "-r", out, *tiny_overrides(tiny_imagefolder))
+    assert result.exit_code == 0, result.output
+    return out

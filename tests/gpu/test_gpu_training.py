@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]

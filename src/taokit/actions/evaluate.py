@@ -22,16 +22,18 @@ class EvaluateRequest:
     backend: str | None
     device: str | None
     strict: bool
+    classmap: Path | None = None  # TAO's -cm: the class order a model without metadata was trained with
 
 
 def run(task_name: str, spec_path: Path, model_path: Path, session: Any, *, batch_size: int | None = None,
         image_dir: Path | None = None, label_dir: Path | None = None, use_training_set: bool = False,
-        backend: str | None = None, device: str | None = None, strict: bool = False) -> Result:
+        backend: str | None = None, device: str | None = None, strict: bool = False,
+        classmap: Path | None = None) -> Result:
     task = get_task(task_name)
     task.require("evaluate")
     spec = task.load_action_spec("evaluate", spec_path, session.overrides)
     request = EvaluateRequest(session.results_dir, batch_size, image_dir, label_dir, use_training_set, backend,
-                              device_for(device, session), strict)
+                              device_for(device, session), strict, classmap)
     status = StatusFile(session.results_dir)
     status.write(STARTED, f"Starting {task.name} evaluation of {model_path}")
     try:

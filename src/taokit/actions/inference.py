@@ -21,18 +21,19 @@ class InferenceRequest:
     backend: str | None
     device: str | None
     strict: bool
+    classmap: Path | None = None
 
 
 def run(task_name: str, spec_path: Path | None, inputs: str, model_path: Path | None, session: Any, *,
         batch_size: int | None = None, backend: str | None = None, device: str | None = None,
-        strict: bool = False) -> Result:
+        strict: bool = False, classmap: Path | None = None) -> Result:
     task = get_task(task_name)
     task.require("inference")
     if session.results_dir is None:
         raise UsageError("inference needs -r/--results_dir for its outputs")
     spec = task.load_spec(spec_path, None, session.overrides) if spec_path is not None else None
     request = InferenceRequest(session.results_dir, model_path, batch_size, backend, device_for(device, session),
-                               strict)
+                               strict, classmap)
     status = StatusFile(session.results_dir)
     status.write(STARTED, f"Starting {task.name} inference on {inputs}")
     try:

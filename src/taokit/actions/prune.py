@@ -70,5 +70,4 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Pru
         ["parameters", report.params_before, report.params_after, report.pruning_ratio],
         ["FLOPs", report.flops_before, report.flops_after, report.flops_after / max(report.flops_before, 1)]])
     return Result(tables=[layers, summary], data=kpi,
-                  lines=[f"pruned model: {out} (pruning_ratio {report.pruning_ratio:.3f}); retrain it with "
-                         "model_config.pretrained_model_file pointing here and load_graph: true"])
+                  lines=[f"pruned model: {out} (pruning_ratio {report.pruning_ratio:.3f}); {target.retrain_hint}"])

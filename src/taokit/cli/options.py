@@ -36,4 +36,6 @@ BatchSize = Annotated[int | None, typer.Option("-b", "--batch_size", "--batch-si
 Backend = Annotated[str | None, typer.Option(
     "--backend", help="Runtime: torch, onnxruntime or tensorrt (default: from the model file suffix).")]
 Device = Annotated[str | None, typer.Option("--device", help="cpu or cuda[:N] (default: a GPU if present).")]
+Classmap = Annotated[Path | None, typer.Option(
+    "-cm", "--classmap", "--classmap_json", help="classmap.json of the model's classes (classification).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat corrupt images as errors instead of skipping them.")]

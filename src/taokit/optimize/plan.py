@@ -44,3 +44,4 @@ class PruneTarget:
     example_input: Any
     protected: list[str]
     payload: Callable[[nn.Module], dict[str, Any]]
+    retrain_hint: str = "retrain it by training from it"  # which spec keys point a retrain at the file

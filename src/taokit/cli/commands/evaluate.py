@@ -30,6 +30,7 @@ def register(app: typer.Typer, task: str) -> None:
         backend: o.Backend = None,
         device: o.Device = None,
         strict: o.Strict = False,
+        classmap: o.Classmap = None,
         gpus: o.Gpus = 1,
         gpu_index: o.GpuIndex = None,
         use_amp: o.UseAmp = False,
@@ -43,7 +44,8 @@ def register(app: typer.Typer, task: str) -> None:
                                 gpu_index=gpu_index, use_amp=use_amp, verbose=verbose, log_file=log_file)
         result = action.run(task, spec, model, session, batch_size=batch_size, image_dir=image_dir,
                             label_dir=label_dir, use_training_set=use_training_set,
-                            backend=backend or _framework_backend(framework), device=device, strict=strict)
+                            backend=backend or _framework_backend(framework), device=device, strict=strict,
+                            classmap=classmap)
         print_result(result)
 
 

@@ -22,6 +22,7 @@ def register(app: typer.Typer, task: str) -> None:
         backend: o.Backend = None,
         device: o.Device = None,
         strict: o.Strict = False,
+        classmap: o.Classmap = None,
         gpus: o.Gpus = 1,
         gpu_index: o.GpuIndex = None,
         use_amp: o.UseAmp = False,
@@ -34,5 +35,5 @@ def register(app: typer.Typer, task: str) -> None:
         session = start_session(results_dir=results_dir, overrides=overrides, key=key, gpus=gpus,
                                 gpu_index=gpu_index, use_amp=use_amp, verbose=verbose, log_file=log_file)
         result = action.run(task, spec, inputs, model, session, batch_size=batch_size, backend=backend,
-                            device=device, strict=strict)
+                            device=device, strict=strict, classmap=classmap)
         print_result(result)

@@ -15,10 +15,9 @@ CLASSES = ("circle", "cross", "square", "triangle")
 SPLITS = (("train", 0.7), ("val", 0.15), ("test", 0.15))
 
 
-def _background(rng: np.random.Generator, size: int) -> Image.Image:
-    base = rng.uniform(40, 215, 3)
-    noise = rng.normal(0, rng.uniform(3, 18), (size, size, 3))
-    grad = np.linspace(-25, 25, size)[:, None, None] * rng.uniform(-1, 1, 3)
+def _background(rng: np.random.Generator, size: int, base: np.ndarray) -> Image.Image:
+    noise = rng.normal(0, rng.uniform(3, 15), (size, size, 3))
+    grad = np.linspace(-20, 20, size)[:, None, None] * rng.uniform(-1, 1, 3)
     return Image.fromarray(np.clip(base + grad + noise, 0, 255).astype(np.uint8))
 
 
@@ -38,16 +37,21 @@ def _draw(draw: ImageDraw.ImageDraw, shape: str, box: tuple[float, float, float,
 
 
 def _image(rng: np.random.Generator, shape: str, size: int) -> Image.Image:
-    image = _background(rng, size)
+    base = rng.uniform(30, 225, 3)
+    image = _background(rng, size, base)
     draw = ImageDraw.Draw(image)
-    side = rng.uniform(0.35, 0.75) * size
+    side = rng.uniform(0.4, 0.8) * size
     x1, y1 = rng.uniform(0, size - side, 2)
-    color = tuple(int(c) for c in rng.integers(0, 256, 3))
+    # a random colour, pushed away from the background so that the outline is always visible
+    color = rng.uniform(0, 255, 3)
+    offset = color.mean() - base.mean()
+    color = np.clip(color + np.sign(offset or 1.0) * max(0.0, 80 - abs(offset)), 0, 255)
+    color = tuple(int(c) for c in color)
     _draw(draw, shape, (x1, y1, x1 + side, y1 + side), color, max(1, int(side * 0.12)))
     return image
 
 
-def generate(output_dir: Path, num_images: int = 600, *, seed: int = 0, size: int = 64) -> dict[str, int]:
+def generate(output_dir: Path, num_images: int = 1200, *, seed: int = 0, size: int = 64) -> dict[str, int]:
     """Write about `num_images` images over the splits; returns the image count per split."""
     rng = np.random.default_rng(seed)
     per_class = max(1, num_images // len(CLASSES))

@@ -19,6 +19,10 @@ from taokit.tasks.classification.network import load_model, preprocess_of
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, Preprocess, to_network
 
+# The linear head and the softmax stay in float in INT8 models: they cost nothing, and a quantized softmax
+# output would give confidences in steps of 1/255.
+HEAD_NODES = ("/classifier/predictions/Gemm", "/Softmax")
+
 
 def preprocessor(pre: Preprocess, transform: EvalTransform) -> Callable[[Path], np.ndarray]:
     """Image file -> network input (CHW float32), exactly as evaluation feeds the network."""
@@ -73,4 +77,5 @@ def export_plan(model_path: Path, spec: ClassificationSpec | None) -> ExportPlan
                       input_chw=(3, *arch.input_hw), labels=labels, preprocess=preprocess,
                       images=training_images(spec), metadata={ARCH_METADATA_KEY: json.dumps(arch.to_dict())},
                       deepstream=deepstream_properties(arch),
-                      deepstream_labels=[";".join(labels)])  # nvinfer classifiers: one line per output layer
+                      deepstream_labels=[";".join(labels)],  # nvinfer classifiers: one line per output layer
+                      keep_float=list(HEAD_NODES))

@@ -28,11 +28,17 @@ def preprocess_of(spec: ClassificationSpec) -> Preprocess:
     return Preprocess.from_mode(d.preprocess_mode, d.mean or None, d.std or None)
 
 
-def arch_from_spec(spec: ClassificationSpec, classes: list[str]) -> ClassifierArch:
+def check_arch(spec: ClassificationSpec) -> None:
+    """Specs may name any TAO backbone; building one taokit does not have is the error."""
     m = spec.model
     if m.arch not in SUPPORTED_ARCHS:
         raise SpecError(f"backbone '{m.arch}' is not available in taokit; use one of {', '.join(SUPPORTED_ARCHS)} "
                         "(resnet with 10, 18, 34 or 50 layers)", key=m.arch_key)
+
+
+def arch_from_spec(spec: ClassificationSpec, classes: list[str]) -> ClassifierArch:
+    check_arch(spec)
+    m = spec.model
     return ClassifierArch(arch=m.arch, num_layers=m.num_layers if m.arch == "resnet" else 0,
                           class_names=tuple(classes), input_hw=spec.input_hw, use_batch_norm=m.use_batch_norm,
                           activation=m.activation, all_projections=m.all_projections, dropout=m.dropout,

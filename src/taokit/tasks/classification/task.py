@@ -40,11 +40,12 @@ class ClassificationTask(Task):
     def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
         from taokit.tasks.classification.demo_data import CLASSES, generate
 
-        counts = generate(output_dir, num_images or 600, seed=seed)
+        counts = generate(output_dir, num_images or 1200, seed=seed)
         per_class = {name: sum(counts.values()) // len(CLASSES) for name in CLASSES}
         return GeneratedDataset(per_class, [
             f"ImageFolder splits: {', '.join(f'{output_dir / s} ({n} images)' for s, n in counts.items())}",
-            "train on it with: tao classification train -e specs/classification/demo.txt -r results"])
+            "specs/classification/demo.txt reads results/shapes/data: tao classification train -e "
+            "specs/classification/demo.txt -r results/shapes/train"])
 
     def evaluate(self, spec: ClassificationSpec, model_path: Path, request: Any) -> Result:
         from taokit.tasks.classification.evaluate import run_evaluate
@@ -80,4 +81,6 @@ class ClassificationTask(Task):
 
         model, _ = load_model(model_path)
         h, w = model.arch.input_hw
-        return PruneTarget(model, torch.zeros(1, 3, h, w), ["predictions"], model_payload)
+        return PruneTarget(model, torch.zeros(1, 3, h, w), ["predictions"], model_payload,
+                           "retrain it with train_config.pretrained_model_path (tf1 spec) or "
+                           "train.pretrained_model_path (PyTorch spec) pointing here")

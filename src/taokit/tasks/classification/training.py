@@ -24,10 +24,22 @@ from taokit.engine.schedules import (
 )
 from taokit.errors import DataError, SpecError
 from taokit.models.layers import set_batch_norm_frozen
-from taokit.tasks.classification.data import FolderReport, ImageFolder, class_order, read_image_folder, write_classmap
+from taokit.tasks.classification.data import (
+    FolderReport,
+    ImageFolder,
+    class_order,
+    read_image_folder,
+    write_classmap,
+)
 from taokit.tasks.classification.dataset import EpochSampler, EvalDataset, MixUp, TrainDataset
 from taokit.tasks.classification.epoch_log import EpochMeter, TrainingCsv
-from taokit.tasks.classification.network import build_for_training, frozen_modules, model_payload, preprocess_of
+from taokit.tasks.classification.network import (
+    build_for_training,
+    check_arch,
+    frozen_modules,
+    model_payload,
+    preprocess_of,
+)
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, TrainTransform
 
@@ -113,6 +125,7 @@ def load_folders(spec: ClassificationSpec, strict: bool) -> tuple[ImageFolder, I
 
 def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, FitConfig, FolderReport]:
     """Model, data, loss, optimizer, schedule and validation of one training run."""
+    check_arch(spec)  # before reading any data
     train, val, report = load_folders(spec, env.strict)
     classes = list(train.classes)
     if env.results_dir is not None and env.dist.is_main:
@@ -172,10 +185,10 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, F
             total += len(labels)
         return {"val_accuracy": correct / max(total, 1), "val_loss": loss_sum / max(total, 1)}
 
+    optimizer = build_optimizer(spec, model)
     loggers = []
     if env.results_dir is not None:
         loggers.append(TrainingCsv(env.results_dir / "training.csv", meter, lambda: optimizer.param_groups[0]["lr"]))
-    optimizer = build_optimizer(spec, model)
     parts = FitParts(
         model=model, optimizer=optimizer, schedule=build_schedule(spec), make_loader=make_loader,
         steps_per_epoch=len(loader), compute_loss=compute_loss, model_payload=model_payload,

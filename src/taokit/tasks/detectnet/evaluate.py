@@ -33,6 +33,7 @@ class EvaluateOptions:
     backend: str | None = None
     device: str | None = None
     strict: bool = False
+    classmap: Path | None = None  # classification's -cm/--classmap; detectnet's classes come from the spec
 
 
 def _records(spec: DetectNetExperiment, opts: EvaluateOptions) -> list:

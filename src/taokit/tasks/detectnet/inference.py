@@ -43,6 +43,7 @@ class InferenceOptions:
     device: str | None = None
     strict: bool = False
     overlays: bool | None = None  # None: as the spec says (bbox_handler_config.disable_overlay)
+    classmap: Path | None = None  # classification's -cm/--classmap; detectnet's classes come from the spec
 
 
 @dataclass

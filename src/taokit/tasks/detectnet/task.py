@@ -103,4 +103,5 @@ class DetectNetTask(Task):
 
         model, _ = load_model(model_path)
         h, w = model.arch.input_hw
-        return PruneTarget(model, torch.zeros(1, 3, h, w), ["output_cov", "output_bbox"], model_payload)
+        return PruneTarget(model, torch.zeros(1, 3, h, w), ["output_cov", "output_bbox"], model_payload,
+                           "retrain it with model_config.pretrained_model_file pointing here and load_graph: true")
