@@ -30,7 +30,10 @@ def load_file(path: Path, *, task: str | None = None) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - a corrupt file can fail in any of torch's layers
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        text = str(err).strip()
+        reason = text.splitlines()[0] if text else type(err).__name__
+        if "Weights only load failed" in reason:  # torch's long explanation; the gist is enough
+            reason = "it holds pickled objects, not just tensors"
         raise ModelError(f"{path}: not a readable taokit model file (corrupt or another format: "
                          f"{reason[:160]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
