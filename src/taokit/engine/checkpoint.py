@@ -33,7 +33,7 @@ def load_file(path: Path, *, task: str | None = None) -> dict[str, Any]:
         text = str(err).strip()
         reason = text.splitlines()[0] if text else type(err).__name__
         if "Weights only load failed" in reason:  # torch's long explanation; the gist is enough
-            reason = "it holds pickled objects, not just tensors"
+            reason = "torch cannot read it as a weights-only file"
         raise ModelError(f"{path}: not a readable taokit model file (corrupt or another format: "
                          f"{reason[:160]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
