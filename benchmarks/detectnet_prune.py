@@ -19,6 +19,7 @@ import numpy as np
 
 from taokit.actions import evaluate, export, prune, train
 from taokit.cli.session import Session
+from taokit.optimize.prune import PruneRules
 from taokit.runtime.ort_backend import OrtBackend
 from taokit.runtime.timing import time_backend
 
@@ -52,7 +53,7 @@ def main() -> None:
     base = work / "unpruned.pth"
     base.write_bytes(DEMO_MODEL.read_bytes())
     pruned = work / "pruned.pth"
-    report = prune.run("detectnet", base, pruned, prune.PruneOptions(threshold=args.pth), Session(results_dir=work))
+    report = prune.run("detectnet", base, pruned, prune.PruneOptions(PruneRules(threshold=args.pth)), Session(results_dir=work))
     overrides = [f"model_config.pretrained_model_file={pruned}", f"training_config.num_epochs={args.epochs}",
                  f"training_config.checkpoint_interval={args.epochs}"]
     train.run("detectnet", RETRAIN, Session(results_dir=work / "retrain", overrides=overrides), model_name="retrained")

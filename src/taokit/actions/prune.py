@@ -9,17 +9,14 @@ from typing import Any
 
 from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
 from taokit.errors import ResultsDirError, UsageError
+from taokit.optimize.prune import PruneRules
 from taokit.results import Result, Table
 from taokit.tasks.registry import get_task
 
 
 @dataclass(frozen=True)
 class PruneOptions:
-    threshold: float = 0.1
-    equalization: str = "union"
-    granularity: int = 8
-    min_filters: int = 16
-    normalizer: str = "max"
+    rules: PruneRules = PruneRules()
     excluded_layers: tuple[str, ...] = ()
     force: bool = False
 
@@ -37,7 +34,7 @@ def _protected(target: Any, excluded: tuple[str, ...]) -> list[Any]:
 def run(task_name: str, model_path: Path, output_file: Path | None, options: PruneOptions, session: Any, *,
         spec: Path | None = None) -> Result:
     from taokit.engine.checkpoint import save_file
-    from taokit.optimize.prune import PruneRules, prune_model
+    from taokit.optimize.prune import prune_model
 
     task = get_task(task_name)
     task.require("prune")
@@ -46,8 +43,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Pru
         out = out.with_suffix(out.suffix + ".pth") if out.suffix else out.with_suffix(".pth")
     if out.exists() and not options.force:
         raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
-    rules = PruneRules(options.threshold, options.equalization, options.granularity, options.min_filters,
-                       options.normalizer)
+    rules = options.rules
     target = task.prune_target(model_path)
     status = StatusFile(session.results_dir)
     status.write(STARTED, f"Pruning {model_path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +116,15 @@ def prefetch(items: Iterator[Frame], depth: int = 8) -> Iterator[Frame]:
         if isinstance(item, BaseException):
             raise item
         yield item
+
+
+def batched(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
+    """Frames in lists of `size` (the last one shorter)."""
+    batch: list[Frame] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

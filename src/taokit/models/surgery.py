@@ -45,9 +45,16 @@ def _resized(m: nn.Module, shape: dict[str, int]) -> nn.Module:
 
 
 def apply_channel_config(model: nn.Module, config: dict[str, Any]) -> list[str]:
-    """Resize the named modules of a freshly built model in place; returns the names it resized."""
+    """Resize the named modules of a freshly built model in place; returns the names it resized.
+
+    Resized layers are new objects, so a model's `blocks` (TAO's freeze_blocks groups, lists of
+    modules) is re-pointed at them; otherwise freezing a pruned model would freeze stale layers.
+    """
     changed = []
     modules = dict(model.named_modules())
+    names = {id(m): n for n, m in modules.items()}
+    blocks = getattr(model, "blocks", None)
+    block_names = [[names[id(m)] for m in block] for block in blocks] if blocks else None
     for name, shape in config.items():
         module = modules.get(name)
         if module is None or not isinstance(module, _RESIZABLE):
@@ -59,4 +66,7 @@ def apply_channel_config(model: nn.Module, config: dict[str, Any]) -> list[str]:
         parent = modules[parent_name] if parent_name else model
         setattr(parent, attr, new)
         changed.append(name)
+    if block_names is not None and changed:
+        current = dict(model.named_modules())
+        model.blocks = [[current[n] for n in block] for block in block_names]
     return changed

@@ -67,6 +67,9 @@ def test_channel_config_rebuilds_a_narrowed_network() -> None:
     fresh = DetectNetV2(DetectNetArch("resnet", 10, ("a",), (32, 32)))
     changed = apply_channel_config(fresh, config)
     assert set(changed) == {"backbone.layer4.0.conv1", "backbone.layer4.0.bn1", "backbone.layer4.0.conv2"}
+    in_model = {id(m) for m in fresh.modules()}
+    assert all(id(m) in in_model for block in fresh.blocks for m in block)  # freeze_blocks hits live layers
+    assert any(m is fresh.backbone.layer4 for m in fresh.blocks[4])
     fresh.load_state_dict(model.state_dict())
     x = torch.rand(1, 3, 32, 32)
     model.eval(), fresh.eval()

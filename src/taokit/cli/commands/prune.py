@@ -41,8 +41,9 @@ def register(app: typer.Typer, task: str) -> None:
 
         session = start_session(results_dir=results_dir, key=key, gpus=gpus, gpu_index=gpu_index,
                                 use_amp=use_amp, verbose=verbose, log_file=log_file)
-        options = action.PruneOptions(
-            threshold=pruning_threshold, equalization=equalization_criterion,
-            granularity=pruning_granularity, min_filters=min_num_filters, normalizer=normalizer,
-            excluded_layers=tuple(excluded_layers or ()), force=force)
+        from taokit.optimize.prune import PruneRules
+
+        rules = PruneRules(pruning_threshold, equalization_criterion, pruning_granularity, min_num_filters,
+                           normalizer)
+        options = action.PruneOptions(rules, tuple(excluded_layers or ()), force)
         print_result(action.run(task, model, output_file, options, session, spec=spec))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from taokit.data.image_files import IMAGE_EXTENSIONS
-from taokit.data.image_sources import Frame, InputSet, iter_frames, prefetch, resolve_inputs
+from taokit.data.image_sources import Frame, InputSet, batched, iter_frames, prefetch, resolve_inputs
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, UsageError
 from taokit.results import Result, Table
@@ -46,17 +46,6 @@ def _model_path(spec: ClassificationSpec | None, request: Any) -> Path:
     raise UsageError("no model: pass -m/--model (or set it in the spec's eval_config.model_path)")
 
 
-def _batches(frames: Any, size: int) -> Any:
-    batch: list[Frame] = []
-    for frame in frames:
-        batch.append(frame)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _predict(runner: ClassifierRunner, frames: list[Frame], transform: EvalTransform) -> np.ndarray:
     pre = runner.info.preprocess
     batch = np.stack([pre.apply(to_network(transform(f.image), pre.bgr)) for f in frames])
@@ -77,7 +66,7 @@ def run_inference(spec: ClassificationSpec | None, inputs_arg: str, request: Any
     rows: list[tuple[str, str, float]] = []
     start = time.perf_counter()
     try:
-        for batch in _batches(frames, batch_size):
+        for batch in batched(frames, batch_size):
             probs = _predict(runner, batch, transform)
             for frame, p in zip(batch, probs, strict=True):
                 name = str(frame.source) if inputs.kind == "images" else frame.name

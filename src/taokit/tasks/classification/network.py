@@ -51,11 +51,7 @@ def build_from_file_data(data: dict[str, Any], source: Path) -> Classifier:
     try:
         model = Classifier(ClassifierArch.from_dict(data["arch"]))
         if data.get("channels"):
-            names = {id(m): n for n, m in model.named_modules()}
-            block_names = [[names[id(m)] for m in block] for block in model.blocks]
             apply_channel_config(model, data["channels"])
-            modules = dict(model.named_modules())  # resized layers are new objects: re-point the blocks
-            model.blocks = [[modules[n] for n in block] for block in block_names]
         model.load_state_dict(data["state_dict"])
     except (KeyError, TypeError, RuntimeError) as err:
         raise ModelError(f"{source}: model file does not describe a classification network "

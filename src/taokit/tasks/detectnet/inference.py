@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from taokit.data.image_sources import Frame, InputSet, iter_frames, prefetch, resolve_inputs
+from taokit.data.image_sources import Frame, InputSet, batched, iter_frames, prefetch, resolve_inputs
 from taokit.data.kitti import format_detection
 from taokit.data.records import Detection
 from taokit.engine.files import atomic_write_text
@@ -84,17 +84,6 @@ def _need_model(path: Path | None) -> Path:
     if path is None:
         raise UsageError("no model: pass -m/--model (or name it in the inference spec's tlt_config.model)")
     return path
-
-
-def _batches(frames: list[Frame] | object, size: int):  # noqa: ANN202 - generator of frame lists
-    batch: list[Frame] = []
-    for frame in frames:  # type: ignore[attr-defined]
-        batch.append(frame)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class _Writer:
@@ -175,7 +164,7 @@ def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, inp
     writer = _Writer(opts.results_dir, settings, inputs)
     count, start = 0, time.perf_counter()
     try:
-        for batch in _batches(frames, settings.batch_size):
+        for batch in batched(frames, settings.batch_size):
             detections = _detect(runner, batch, params)
             for frame, dets in zip(batch, detections, strict=True):
                 writer.submit(frame, dets)
