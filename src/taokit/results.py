@@ -20,3 +20,11 @@ class Result:
     lines: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvaluationResult(Result):
+    """What evaluate returns: `metrics` are the headline numbers (mAP, accuracy...) that become the
+    KPIs of status.json; `data` may hold more (per-class tables) for machine readers."""
+
+    metrics: dict[str, float] = field(default_factory=dict)

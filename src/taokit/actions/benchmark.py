@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from taokit.engine.model_files import check_model_file
 from taokit.errors import ModelError
+from taokit.requests import Session
 from taokit.results import Result, Table
+from taokit.runtime.devices import requested_device
 from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.benchmark")
 
 
-def run(task_name: str, models: list[Path], session: Any, *, batch_size: int = 1, runs: int = 20, warmup: int = 3,
+def run(task_name: str, models: list[Path], session: Session, *, batch_size: int = 1, runs: int = 20, warmup: int = 3,
         backend: str | None = None, device: str | None = None, threads: int = 0) -> Result:
     from taokit.runtime.timing import precision_of, time_backend
 
@@ -29,7 +31,9 @@ def run(task_name: str, models: list[Path], session: Any, *, batch_size: int = 1
         os.environ["OMP_NUM_THREADS"] = str(threads)
     rows, data = [], {}
     for path in models:
-        runner = task.open_backend(path, backend=backend, device=device)
+        check_model_file(path)
+        runner = task.open_backend(path, backend=backend, device=requested_device(device, session.gpus,
+                                                                                   session.gpu_index))
         c, h, w = runner.io.input_chw
         if not (c and h and w):
             raise ModelError(f"{path}: the model has a dynamic input size; benchmark needs a fixed one")

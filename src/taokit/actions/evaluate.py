@@ -4,46 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from taokit.actions.devices import device_for
-from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
-from taokit.results import Result
+from taokit.actions.models import resolve_model
+from taokit.engine.status import status_job
+from taokit.requests import EvaluateRequest, Session
+from taokit.results import EvaluationResult
+from taokit.runtime.devices import requested_device
 from taokit.tasks.registry import get_task
 
 
 @dataclass(frozen=True)
-class EvaluateRequest:
-    results_dir: Path | None
-    batch_size: int | None
-    image_dir: Path | None
-    label_dir: Path | None
-    use_training_set: bool
-    backend: str | None
-    device: str | None
-    strict: bool
-    classmap: Path | None = None  # TAO's -cm: the class order a model without metadata was trained with
+class EvaluateOptions:
+    """The flags of `evaluate` beyond the session's."""
+
+    batch_size: int | None = None
+    image_dir: Path | None = None
+    label_dir: Path | None = None
+    use_training_set: bool = False
+    backend: str | None = None
+    device: str | None = None
+    strict: bool = False
+    classmap: Path | None = None
 
 
-def run(task_name: str, spec_path: Path, model_path: Path, session: Any, *, batch_size: int | None = None,
-        image_dir: Path | None = None, label_dir: Path | None = None, use_training_set: bool = False,
-        backend: str | None = None, device: str | None = None, strict: bool = False,
-        classmap: Path | None = None) -> Result:
+def run(task_name: str, spec_path: Path | None, model_path: Path | None, session: Session,
+        options: EvaluateOptions = EvaluateOptions()) -> EvaluationResult:
     task = get_task(task_name)
     task.require("evaluate")
-    spec = task.load_action_spec("evaluate", spec_path, session.overrides)
-    request = EvaluateRequest(session.results_dir, batch_size, image_dir, label_dir, use_training_set, backend,
-                              device_for(device, session), strict, classmap)
-    status = StatusFile(session.results_dir)
-    status.write(STARTED, f"Starting {task.name} evaluation of {model_path}")
-    try:
-        result = task.evaluate(spec, model_path, request)
-    except BaseException as err:
-        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise
-    status.write(SUCCESS, "Evaluation finished", kpi=_kpi(result.data.get("metrics", {})))
+    spec = task.load_action_spec("evaluate", spec_path, session.overrides, model_path=model_path)
+    model = resolve_model(task, spec, model_path, "evaluate")
+    request = EvaluateRequest(
+        model, results_dir=session.results_dir, batch_size=options.batch_size, image_dir=options.image_dir,
+        label_dir=options.label_dir, use_training_set=options.use_training_set, backend=options.backend,
+        device=requested_device(options.device, session.gpus, session.gpu_index), strict=options.strict,
+        classmap=options.classmap)
+    with status_job(session.results_dir, f"Starting {task.name} evaluation of {model}",
+                    "Evaluation finished") as outcome:
+        result = task.evaluate(spec, request)
+        outcome.kpi = dict(result.metrics)
     return result
-
-
-def _kpi(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in metrics.items() if isinstance(v, (int, float))}

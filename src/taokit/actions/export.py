@@ -3,6 +3,7 @@ Triton and a TensorRT engine."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+from taokit.engine.model_files import check_model_file
+from taokit.engine.status import numeric, status_job
 from taokit.errors import ExportError, ResultsDirError, UsageError
+from taokit.optimize.int8_files import int8_onnx_paths
+from taokit.requests import Session
 from taokit.results import Result
+from taokit.spec.base import SpecModel
+from taokit.tasks.base import Task
+from taokit.tasks.common.spec_record import SPEC_METADATA_KEY
 from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.export")
@@ -39,44 +46,42 @@ class ExportOptions:
 def _outputs(out: Path, options: ExportOptions) -> list[Path]:
     paths = [out]
     if options.data_type == "int8":
-        paths += [out.with_name(f"{out.stem}_int8.onnx"), out.with_name(f"{out.stem}_int8_trt.onnx"),
+        paths += [*int8_onnx_paths(out),
                   options.cal_cache_file or out.with_name("cal.bin")]
     if options.gen_ds_config:
         paths += [out.with_name("labels.txt"), out.with_name("nvinfer_config.txt")]
     return paths
 
 
-def run(task_name: str, model_path: Path, output_file: Path | None, options: ExportOptions, session: Any, *,
+def run(task_name: str, model_path: Path, output_file: Path | None, options: ExportOptions, session: Session, *,
         spec: Path | None = None) -> Result:
     task = get_task(task_name)
     task.require("export")
     if options.data_type not in ("fp32", "fp16", "int8"):
         raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
-    spec_model = task.load_action_spec("export", spec, session.overrides) if spec is not None else None
+    check_model_file(model_path)
+    spec_model = task.find_action_spec("export", spec, session.overrides, model_path=model_path)
     out = output_file or model_path.with_suffix(".onnx")
     if out.suffix != ".onnx":
         raise UsageError(f"-o {out}: the output file must end in .onnx")
     existing = [p for p in _outputs(out, options) if p.exists()]
     if existing and not options.force:
         raise ResultsDirError(f"{existing[0]} already exists; pass --force to overwrite it or choose another -o")
-    status = StatusFile(session.results_dir)
-    status.write(STARTED, f"Starting {task.name} export of {model_path}")
-    try:
+    with status_job(session.results_dir, f"Starting {task.name} export of {model_path}", "Export finished") as outcome:
         result = _export(task, spec_model, model_path, out, options)
-    except BaseException as err:
-        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise
-    status.write(SUCCESS, "Export finished", kpi={k: v for k, v in result.data.items() if isinstance(v, float)})
+        outcome.kpi = numeric(result.data)
     return result
 
 
-def _export(task: Any, spec: Any, model_path: Path, out: Path, options: ExportOptions) -> Result:
+def _export(task: Task, spec: SpecModel | None, model_path: Path, out: Path, options: ExportOptions) -> Result:
     from taokit.optimize.calibration import ImageBatches, calibration_images
     from taokit.optimize.onnx_export import export_onnx
     from taokit.optimize.tensorrt_ops import unsupported_ops
     from taokit.optimize.verify import max_differences, torch_outputs
 
     plan = task.export_plan(model_path, spec)
+    if spec is not None:  # later actions on the ONNX (evaluate, inference) can run without -e
+        plan.metadata[SPEC_METADATA_KEY] = json.dumps(task.spec_record(spec))
     proto = export_onnx(plan, out, options.opset, options.static_batch_size)
     lines = [f"ONNX: {out} (opset {options.opset}, input {plan.input_name} "
              f"{'N' if options.static_batch_size <= 0 else options.static_batch_size}x"
@@ -116,12 +121,13 @@ def _parity_batch(plan: Any, options: ExportOptions, pick: Any) -> np.ndarray:
 
 def _int8(plan: Any, out: Path, batches: Any, options: ExportOptions, reference: list[np.ndarray],
           batch: np.ndarray) -> tuple[Path, list[str], dict[str, Any]]:
-    from taokit.optimize.calibration_cache import installed_trt_version, write_calibration_cache
+    from taokit.optimize.calibration_cache import write_calibration_cache
     from taokit.optimize.int8 import quantize
     from taokit.optimize.verify import max_differences
+    from taokit.runtime.tensorrt_import import tensorrt_version
 
     result = quantize(out, batches, plan.input_name, plan.keep_float)
-    version = options.trt_version or installed_trt_version() or "10.3.0"
+    version = options.trt_version or tensorrt_version() or "10.3.0"
     cache = options.cal_cache_file or out.with_name("cal.bin")
     write_calibration_cache(cache, result.amax, version)
     diffs = max_differences(reference, result.cpu_onnx, batch[:1] if options.static_batch_size == 1 else batch)

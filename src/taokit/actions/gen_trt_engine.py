@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+from taokit.engine.model_files import check_model_file
+from taokit.engine.status import status_job
 from taokit.errors import ModelError, ResultsDirError, UsageError
+from taokit.requests import Session
 from taokit.results import Result
+from taokit.tasks.base import Task
 from taokit.tasks.registry import get_task
 
 
@@ -61,42 +63,37 @@ def build(onnx_path: Path, input_name: str, input_chw: tuple[int, int, int], opt
     return engine
 
 
-def run(task_name: str, model_path: Path, options: EngineOptions, session: Any, *, spec: Path | None = None) -> Result:
+def run(task_name: str, model_path: Path, options: EngineOptions, session: Session, *,
+        spec: Path | None = None) -> Result:
     task = get_task(task_name)
     task.require("gen_trt_engine")
     if options.data_type not in ("fp32", "fp16", "int8"):
         raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
     if model_path.suffix.lower() != ".onnx":
         raise UsageError(f"-m {model_path}: gen_trt_engine builds from an ONNX file; run export first")
-    if not model_path.exists():
-        raise ModelError(f"{model_path}: file not found")
+    check_model_file(model_path)
     engine = options.engine_file or model_path.with_suffix(".engine")
     if engine.exists() and not options.force:
         raise ResultsDirError(f"{engine} already exists; pass --force to overwrite it or choose --engine_file")
     input_name, chw = onnx_input(model_path)
     calibration = None
     if options.data_type == "int8" and options.cal_cache_file is None:
-        calibration = _calibration(task, spec, session, options, chw)
-    status = StatusFile(session.results_dir)
-    status.write(STARTED, f"Building a TensorRT {options.data_type} engine from {model_path}")
-    try:
+        calibration = _calibration(task, spec, session, options, chw, model_path)
+    with status_job(session.results_dir, f"Building a TensorRT {options.data_type} engine from {model_path}",
+                    f"Engine written to {engine}"):
         built = build(model_path, input_name, chw, options, calibration)
-    except BaseException as err:
-        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise
-    status.write(SUCCESS, f"Engine written to {built}")
     return Result(lines=[f"TensorRT engine: {built}"])
 
 
-def _calibration(task: Any, spec: Path | None, session: Any, options: EngineOptions,
-                 chw: tuple[int, int, int]) -> Callable[[], Iterator[np.ndarray]] | None:
+def _calibration(task: Task, spec: Path | None, session: Session, options: EngineOptions,
+                 chw: tuple[int, int, int], model_path: Path) -> Callable[[], Iterator[np.ndarray]] | None:
     """Images for TensorRT 10's implicit calibration (None lets a QDQ model build without them)."""
     from taokit.optimize.calibration import ImageBatches, calibration_images
 
-    spec_model = task.load_action_spec("gen_trt_engine", spec, session.overrides) if spec is not None else None
+    spec_model = task.find_action_spec("gen_trt_engine", spec, session.overrides, model_path=model_path)
     if spec_model is None and options.cal_image_dir is None:
         return None
-    preprocess, defaults = task.calibration_source(spec_model, chw)
-    images = calibration_images(options.cal_image_dir, defaults, options.cal_batches * options.cal_batch_size)
-    batches = ImageBatches(images, preprocess, options.cal_batch_size)
+    source = task.calibration_source(spec_model, chw)
+    images = calibration_images(options.cal_image_dir, source.images, options.cal_batches * options.cal_batch_size)
+    batches = ImageBatches(images, source.preprocess, options.cal_batch_size)
     return lambda: iter(batches)

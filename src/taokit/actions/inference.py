@@ -4,43 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from taokit.actions.devices import device_for
-from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+from taokit.actions.models import resolve_model
+from taokit.engine.status import numeric, status_job
 from taokit.errors import UsageError
+from taokit.requests import InferenceRequest, Session
 from taokit.results import Result
+from taokit.runtime.devices import requested_device
 from taokit.tasks.registry import get_task
 
 
 @dataclass(frozen=True)
-class InferenceRequest:
-    results_dir: Path
-    model_path: Path | None
-    batch_size: int | None
-    backend: str | None
-    device: str | None
-    strict: bool
+class InferenceOptions:
+    """The flags of `inference` beyond the session's."""
+
+    batch_size: int | None = None
+    backend: str | None = None
+    device: str | None = None
+    strict: bool = False
     classmap: Path | None = None
 
 
-def run(task_name: str, spec_path: Path | None, inputs: str, model_path: Path | None, session: Any, *,
-        batch_size: int | None = None, backend: str | None = None, device: str | None = None,
-        strict: bool = False, classmap: Path | None = None) -> Result:
+def run(task_name: str, spec_path: Path | None, inputs: str, model_path: Path | None, session: Session,
+        options: InferenceOptions = InferenceOptions()) -> Result:
     task = get_task(task_name)
     task.require("inference")
     if session.results_dir is None:
-        raise UsageError("inference needs -r/--results_dir for its outputs")
-    spec = task.load_spec(spec_path, None, session.overrides) if spec_path is not None else None
-    request = InferenceRequest(session.results_dir, model_path, batch_size, backend, device_for(device, session),
-                               strict, classmap)
-    status = StatusFile(session.results_dir)
-    status.write(STARTED, f"Starting {task.name} inference on {inputs}")
-    try:
-        result = task.inference(spec, inputs, request)
-    except BaseException as err:
-        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise
-    status.write(SUCCESS, "Inference finished", kpi={k: v for k, v in result.data.items()
-                                                      if isinstance(v, (int, float))})
+        raise UsageError("inference needs an output directory: pass -o (or -r/--results_dir)")
+    spec = task.find_action_spec("inference", spec_path, session.overrides, model_path=model_path)
+    model = resolve_model(task, spec, model_path, "inference")
+    request = InferenceRequest(
+        model, results_dir=session.results_dir, batch_size=options.batch_size, backend=options.backend,
+        device=requested_device(options.device, session.gpus, session.gpu_index), strict=options.strict,
+        classmap=options.classmap, inputs=inputs)
+    with status_job(session.results_dir, f"Starting {task.name} inference on {inputs}",
+                    "Inference finished") as outcome:
+        result = task.inference(spec, request)
+        outcome.kpi = numeric(result.data)
     return result

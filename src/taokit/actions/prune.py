@@ -5,13 +5,20 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+from taokit.engine.model_files import check_model_file
+from taokit.engine.status import status_job
 from taokit.errors import ResultsDirError, UsageError
+from taokit.optimize.plan import PruneTarget
 from taokit.optimize.prune import PruneRules
+from taokit.requests import Session
 from taokit.results import Result, Table
+from taokit.tasks.common.spec_record import read_spec_record
 from taokit.tasks.registry import get_task
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -21,7 +28,7 @@ class PruneOptions:
     force: bool = False
 
 
-def _protected(target: Any, excluded: tuple[str, ...]) -> list[Any]:
+def _protected(target: PruneTarget, excluded: tuple[str, ...]) -> list[nn.Module]:
     modules = dict(target.model.named_modules())
     for name in excluded:
         if name not in modules:
@@ -31,7 +38,7 @@ def _protected(target: Any, excluded: tuple[str, ...]) -> list[Any]:
     return [modules[n] for n in (*target.protected, *excluded)]
 
 
-def run(task_name: str, model_path: Path, output_file: Path | None, options: PruneOptions, session: Any, *,
+def run(task_name: str, model_path: Path, output_file: Path | None, options: PruneOptions, session: Session, *,
         spec: Path | None = None) -> Result:
     from taokit.engine.checkpoint import save_file
     from taokit.optimize.prune import prune_model
@@ -43,23 +50,19 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Pru
         out = out.with_suffix(out.suffix + ".pth") if out.suffix else out.with_suffix(".pth")
     if out.exists() and not options.force:
         raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
+    check_model_file(model_path)
     rules = options.rules
     target = task.prune_target(model_path)
-    status = StatusFile(session.results_dir)
-    status.write(STARTED, f"Pruning {model_path}")
-    try:
+    recorded = read_spec_record(model_path)  # the pruned model keeps the spec it was trained with
+    with status_job(session.results_dir, f"Pruning {model_path}", f"Pruned model written to {out}") as outcome:
         report = prune_model(target.model, target.example_input, _protected(target, options.excluded_layers), rules)
-        save_file(out, {**target.payload(target.model), "pruning": {
+        save_file(out, {**target.payload(target.model), **({"spec": recorded[0]} if recorded else {}), "pruning": {
             "source": str(model_path), "threshold": rules.threshold, "equalization": rules.equalization,
             "granularity": rules.granularity, "min_filters": rules.min_filters, "normalizer": rules.normalizer,
             "pruning_ratio": report.pruning_ratio}}, kind="model")
-    except BaseException as err:
-        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise
-    kpi = {"pruning_ratio": report.pruning_ratio, "param_count": report.params_after,
-           "param_count_before": report.params_before, "flops": report.flops_after,
-           "flops_before": report.flops_before}
-    status.write(SUCCESS, f"Pruned model written to {out}", kpi=kpi)
+        outcome.kpi = kpi = {"pruning_ratio": report.pruning_ratio, "param_count": report.params_after,
+                             "param_count_before": report.params_before, "flops": report.flops_after,
+                             "flops_before": report.flops_before}
     layers = Table("kept channels per layer", ["layer", "kept", "total"],
                    [[n, k, t] for n, k, t in report.layers])
     summary = Table("pruning", ["", "before", "after", "after/before"], [

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
-from typing import Any
 
 from taokit.errors import TaokitError, UsageError
 from taokit.launch.torchrun import NodeOptions, check_gpus, inside_torchrun, run_under_torchrun
+from taokit.requests import Session
 from taokit.results import Result
+from taokit.tasks.base import Task, TrainingSpec
 from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.train")
@@ -17,11 +18,11 @@ log = logging.getLogger("taokit.train")
 __all__ = ["NodeOptions", "run"]
 
 
-def run(task_name: str, spec_path: Path, session: Any, *, model_name: str = "model",
+def run(task_name: str, spec_path: Path, session: Session, *, model_name: str = "model",
         enable_determinism: bool = False, strict: bool = False, nodes: NodeOptions = NodeOptions()) -> Result:
     task = get_task(task_name)
     task.require("train")
-    spec = task.load_action_spec("train", spec_path, session.overrides)
+    spec = task.load_training_spec(spec_path, session.overrides)
     if session.results_dir is None:
         raise UsageError("train needs -r/--results_dir: the directory for checkpoints, weights and logs")
     if (session.gpus > 1 or nodes.num_nodes > 1) and not inside_torchrun():
@@ -31,10 +32,10 @@ def run(task_name: str, spec_path: Path, session: Any, *, model_name: str = "mod
         if code != 0:
             raise TaokitError(f"distributed training failed (torchrun exit code {code}); see the log above")
         return Result(lines=[f"weights: {session.results_dir / 'weights' / (model_name + '.pth')}"])
-    return _train_here(task, spec, session, model_name, enable_determinism, strict)
+    return _train_here(task, spec, session, session.results_dir, model_name, enable_determinism, strict)
 
 
-def _child_argv(task_name: str, spec_path: Path, session: Any, model_name: str, determinism: bool,
+def _child_argv(task_name: str, spec_path: Path, session: Session, model_name: str, determinism: bool,
                 strict: bool) -> list[str]:
     argv = [task_name, "train", "-e", str(spec_path), "-r", str(session.results_dir), "-n", model_name]
     argv += ["--use_amp"] * session.use_amp + ["--enable_determinism"] * determinism + ["--strict"] * strict
@@ -55,41 +56,43 @@ def _seed(seed: int, rank: int, deterministic: bool) -> None:
         torch.backends.cudnn.deterministic = True
 
 
-def _train_here(task: Any, spec: Any, session: Any, model_name: str, deterministic: bool, strict: bool) -> Result:
+def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: Path, model_name: str,
+                deterministic: bool, strict: bool) -> Result:
     from taokit.engine import distributed as dist
     from taokit.engine.fit import FitOutputs, TrainEnv, fit
     from taokit.engine.run_dir import claim_results_dir
-    from taokit.engine.status import FAILURE, STARTED, SUCCESS, StatusFile
+    from taokit.engine.status import status_job
+    from taokit.runtime.devices import pick_device
 
     info = dist.dist_info()
-    device = dist.select_device("cpu" if session.gpus == 0 else None, session.gpu_index, info)
+    device = pick_device("cpu" if session.gpus == 0 else None, gpu_index=session.gpu_index,
+                         local_rank=info.local_rank if info.enabled else None)
     dist.init_process_group(info, device)
     if session.use_amp and device.type != "cuda":
         log.info("--use_amp has no effect on %s: mixed precision needs a CUDA GPU; training in float32", device)
-    results_dir: Path = session.results_dir
-    status = StatusFile(results_dir, enabled=info.is_main)
+    record = task.spec_record(spec)  # type: ignore[arg-type]
     try:
-        if info.is_main:
-            experiment, resumable = task.experiment_record(spec)
-            claim_results_dir(results_dir, experiment, resumable,
-                              has_checkpoints=any((results_dir / "checkpoints").glob("epoch_*.pth")))
-        dist.barrier()
-        _seed(spec.random_seed, info.rank, deterministic)
-        status.write(STARTED, f"Starting {task.name} training on {device}")
-        env = TrainEnv(device, info, session.use_amp, strict, deterministic, results_dir)
-        parts, config, report = task.build_training(spec, env)
-        for warning in report.warnings():
-            log.warning(warning)
-        result = fit(parts, config, FitOutputs(results_dir, model_name, info), device)
-    except BaseException as err:
-        status.write(FAILURE, str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise
+        with status_job(results_dir, f"Starting {task.name} training on {device}", "Training finished successfully",
+                        enabled=info.is_main) as outcome:
+            if info.is_main:
+                experiment, resumable = task.experiment_record(spec)  # type: ignore[arg-type]
+                claim_results_dir(results_dir, experiment, resumable,
+                                  has_checkpoints=any((results_dir / "checkpoints").glob("epoch_*.pth")),
+                                  spec_record=record)
+            dist.barrier()
+            _seed(spec.random_seed, info.rank, deterministic)
+            env = TrainEnv(device, info, session.use_amp, strict, deterministic, results_dir)
+            setup = task.build_training(spec, env)
+            for warning in setup.warnings:
+                log.warning(warning)
+            result = fit(setup.parts, setup.config, FitOutputs(results_dir, model_name, info, {"spec": record}),
+                         device)
+            outcome.kpi = {**result.final_metrics, "images_per_s": round(result.images_per_s, 2),
+                           "epochs": result.epochs_run}
     finally:
         dist.destroy_process_group()
-    kpi = {**result.final_metrics, "images_per_s": round(result.images_per_s, 2), "epochs": result.epochs_run}
-    status.write(SUCCESS, "Training finished successfully", kpi=kpi)
     lines = [f"weights: {result.model_path}"]
-    if result.best_path is not None:
+    if result.best_path is not None and result.best_metric is not None:
         lines.append(f"best weights (epoch {result.best_epoch}, {result.monitor} {result.best_metric:.4f}): "
                      f"{result.best_path}")
     lines += [f"checkpoints: {results_dir / 'checkpoints'}", f"status: {results_dir / 'status.json'}",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import IO, Any
 
+from taokit.engine.progress import is_interactive
 from taokit.errors import UsageError
 
 _LOG_FORMAT = "%(asctime)s [taokit] %(levelname)s %(name)s: %(message)s"
@@ -69,13 +69,6 @@ def setup_output(verbose: bool = False, log_file: Path | None = None) -> None:
     root.setLevel(logging.WARNING)
     logging.getLogger("taokit").setLevel(level)
     logging.captureWarnings(True)
-
-
-def is_interactive() -> bool:
-    """True on a terminal; False under CI, nohup, pipes and `TAOKIT_PLAIN=1`."""
-    if os.environ.get("TAOKIT_PLAIN") or os.environ.get("CI"):
-        return False
-    return sys.stderr.isatty()
 
 
 def print_table(title: str, headers: list[str], rows: list[list[Any]]) -> None:

@@ -32,7 +32,7 @@ def report_errors(func: F) -> F:
             print_error("interrupted; checkpoints written so far are kept")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except MemoryError:
-            print_error("out of memory; lower the batch size (training_config.batch_size_per_gpu or -b)")
+            print_error("out of memory; lower the batch size (in the spec, or with -b where the action takes it)")
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

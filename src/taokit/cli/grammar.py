@@ -1,15 +1,7 @@
-"""TAO's command grammar: task names and aliases, task groups, and multi-value flags."""
+"""TAO's command grammar: which actions each group offers, and multi-value flags."""
 
 from __future__ import annotations
 
-TASKS = ("detectnet", "lanenet", "classification")
-TASK_ALIASES = {
-    "detectnet_v2": "detectnet",
-    "classification_tf1": "classification",
-    "classification_pyt": "classification",
-}
-ACTIONS = ("dataset_convert", "train", "evaluate", "inference", "prune", "export", "gen_trt_engine",
-           "default_specs", "benchmark")
 DEPLOY_ACTIONS = ("gen_trt_engine", "evaluate", "inference")
 DATASET_ACTIONS = ("dataset_convert",)
 
@@ -33,3 +25,15 @@ def expand_multi_value_flags(argv: list[str]) -> list[str]:
         has_value = False
         out.append(arg)
     return out
+
+
+def describe_task(name: str) -> str:
+    """One line for help texts: the task's summary and whether every action is there yet."""
+    from taokit.tasks.base import ACTION_METHODS
+    from taokit.tasks.registry import get_task
+
+    task = get_task(name)
+    missing = sorted({*ACTION_METHODS, "default_specs"} - task.implemented)
+    status = "complete" if not missing else (
+        "not available yet" if not task.implemented else f"not yet: {', '.join(missing)}")
+    return f"[{status}] {task.summary}"

@@ -9,9 +9,10 @@ import typer
 
 from taokit import __version__
 from taokit.cli.errors import report_errors
-from taokit.cli.grammar import DATASET_ACTIONS, DEPLOY_ACTIONS, TASK_ALIASES, TASKS, expand_multi_value_flags
+from taokit.cli.grammar import DATASET_ACTIONS, DEPLOY_ACTIONS, describe_task, expand_multi_value_flags
 from taokit.cli.spec_app import app as spec_app
 from taokit.cli.task_app import make_task_app
+from taokit.tasks.registry import TASKS
 
 
 def _version(value: bool) -> None:
@@ -42,14 +43,15 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
                                help="Engine-side actions: tao deploy <task> gen_trt_engine|evaluate|inference.")
     dataset_group = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                                 help="Dataset tools: generate a demo dataset, convert datasets.")
-    for task in TASKS:
-        aliases = [a for a, t in TASK_ALIASES.items() if t == task]
-        for name, hidden in [(task, False)] + [(a, True) for a in aliases]:
+    for task, entry in TASKS.items():
+        listed = wanted in (None, "") or wanted in (task, *entry.aliases)  # help that shows this task
+        about = describe_task(task) if listed else f"Actions of the {task} task."
+        for name, hidden in [(task, False)] + [(a, True) for a in entry.aliases]:
             for parent, parent_name, actions in ((app, None, None), (model_group, "model", None),
                                                  (deploy_group, "deploy", DEPLOY_ACTIONS),
                                                  (dataset_group, "dataset", DATASET_ACTIONS)):
                 built = wanted is None or (wanted == name and group == parent_name)
-                sub = make_task_app(task, actions) if built else typer.Typer(help=f"Actions of the {task} task.")
+                sub = make_task_app(task, actions, about) if built else typer.Typer(help=about)
                 parent.add_typer(sub, name=name, hidden=hidden)
     _add_generate(dataset_group)
     app.add_typer(model_group, name="model")
@@ -69,7 +71,7 @@ def info(verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more 
                                        inventory.tensorrt_info(), inventory.docker_info())
     lines = [
         f"taokit {__version__}",
-        f"tasks: {', '.join(TASKS)} (aliases: {', '.join(TASK_ALIASES)})",
+        *(f"task {name}{_aliases(entry.aliases)}: {describe_task(name)}" for name, entry in TASKS.items()),
         f"python: {sys.version.split()[0]}",
         f"torch: {torch_i.get('version', 'not installed')} (CUDA build {torch_i.get('cuda_build') or 'none'}); "
         f"CUDA devices: {', '.join(torch_i.get('cuda_devices') or []) or 'none'}",
@@ -83,11 +85,15 @@ def info(verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more 
     print_lines(lines)
 
 
+def _aliases(names: tuple[str, ...]) -> str:
+    return f" (also {', '.join(names)})" if names else ""
+
+
 def _add_generate(dataset_group: typer.Typer) -> None:
     @dataset_group.command("generate", help="Write a small synthetic dataset for a task (the demo data).")
     @report_errors
     def generate(
-        task: str = typer.Argument(..., help="detectnet or classification."),
+        task: str = typer.Argument(..., help=f"The task: {', '.join(TASKS)}."),
         output_dir: Path = typer.Option(..., "-o", "--output_dir", "--output-dir", help="Directory to create."),
         num_images: int | None = typer.Option(None, "-n", "--num_images", "--num-images", min=1,
                                                  help="Number of images (default: the demo size)."),
@@ -98,10 +104,10 @@ def _add_generate(dataset_group: typer.Typer) -> None:
         from taokit.actions import generate as action
         from taokit.cli.console import print_result
         from taokit.cli.session import start_session
+        from taokit.tasks.registry import canonical
 
-        start_session(results_dir=None, verbose=verbose)
-        print_result(action.run(TASK_ALIASES.get(task, task), output_dir, num_images=num_images, seed=seed,
-                                force=force))
+        start_session(verbose=verbose)
+        print_result(action.run(canonical(task), output_dir, num_images=num_images, seed=seed, force=force))
 
 
 def _selected(argv: list[str] | None) -> tuple[str | None, str | None]:

@@ -39,3 +39,14 @@ Device = Annotated[str | None, typer.Option("--device", help="cpu or cuda[:N] (d
 Classmap = Annotated[Path | None, typer.Option(
     "-cm", "--classmap", "--classmap_json", help="classmap.json of the model's classes (classification).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat corrupt images as errors instead of skipping them.")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite output files that already exist.")]
+DataType = Annotated[str, typer.Option("--data_type", "--data-type", help="fp32, fp16 or int8.")]
+CalImageDir = Annotated[Path | None, typer.Option(
+    "--cal_image_dir", "--cal-image-dir", help="INT8 calibration images (default: the training set).")]
+CalBatches = Annotated[int, typer.Option("--batches", min=1, help="Calibration batches.")]
+CalBatchSize = Annotated[int, typer.Option("--batch_size", "--batch-size", min=1, help="Calibration batch size.")]
+
+
+def framework_backend(framework: str | None) -> str | None:
+    """TAO's -f/--framework tlt|tensorrt as a taokit backend (tlt: by the model file's suffix)."""
+    return {"tensorrt": "tensorrt"}.get(framework or "")

@@ -9,8 +9,8 @@ import typer
 from taokit.cli import options as o
 from taokit.cli.console import print_lines
 from taokit.cli.errors import report_errors
-from taokit.cli.grammar import TASK_ALIASES
 from taokit.cli.session import start_session
+from taokit.tasks.registry import TASKS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Check and convert spec files.")
@@ -18,19 +18,22 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=N
 TaskOpt = str | None
 
 
+TASK_HELP = f"The task: {', '.join(TASKS)}."
+
+
 def _task(name: str | None, path: Path) -> str:
     if name:
-        return TASK_ALIASES.get(name, name)
+        return name
     from taokit.errors import UsageError
 
-    raise UsageError(f"{path}: pass --task (detectnet, lanenet or classification)")
+    raise UsageError(f"{path}: pass --task ({', '.join(TASKS)})")
 
 
 @app.command("check", help="Validate a spec file and print the resolved config (all defaults filled in).")
 @report_errors
 def check(
     spec: Path = typer.Argument(..., help="The spec file."),
-    task: TaskOpt = typer.Option(None, "--task", "-t", help="detectnet, lanenet or classification."),
+    task: TaskOpt = typer.Option(None, "--task", "-t", help=TASK_HELP),
     kind: str | None = typer.Option(None, "--kind", help="Spec kind (default: detected from its sections)."),
     output_format: str = typer.Option("yaml", "--format", help="Print the resolved config as yaml or prototext."),
     verbose: o.Verbose = False,
@@ -39,7 +42,7 @@ def check(
     from taokit.spec.write import to_prototext, to_yaml
     from taokit.tasks.registry import get_task
 
-    start_session(results_dir=None, verbose=verbose)
+    start_session(verbose=verbose)
     task_obj = get_task(_task(task, spec))
     model = task_obj.load_spec(spec, kind, overrides or [])
     writer = to_prototext if output_format == "prototext" else to_yaml
@@ -52,7 +55,7 @@ def check(
 def convert(
     spec: Path = typer.Argument(..., help="The spec file to convert."),
     output: Path = typer.Option(..., "-o", "--output", help="Output file: .yaml/.yml for YAML, else text."),
-    task: TaskOpt = typer.Option(None, "--task", "-t", help="detectnet, lanenet or classification."),
+    task: TaskOpt = typer.Option(None, "--task", "-t", help=TASK_HELP),
     kind: str | None = typer.Option(None, "--kind", help="Spec kind (default: detected)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
     verbose: o.Verbose = False,
@@ -63,7 +66,7 @@ def convert(
     from taokit.spec.write import to_prototext, to_yaml
     from taokit.tasks.registry import get_task
 
-    start_session(results_dir=None, verbose=verbose)
+    start_session(verbose=verbose)
     if output.exists() and not force:
         raise UsageError(f"{output} already exists; pass --force to overwrite it")
     model = get_task(_task(task, spec)).load_spec(spec, kind, [])

@@ -29,10 +29,10 @@ _REGISTRARS = {
 }
 
 
-def make_task_app(task: str, actions: tuple[str, ...] | None = None) -> typer.Typer:
+def make_task_app(task: str, actions: tuple[str, ...] | None = None, about: str = "") -> typer.Typer:
     """A Typer app for `task` with the given action verbs (all of them by default)."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                      help=f"Actions of the {task} task.")
+                      help=about or f"Actions of the {task} task.")
     for action in actions or tuple(_REGISTRARS):
         _REGISTRARS[action](app, task)
     return app

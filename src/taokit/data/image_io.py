@@ -10,6 +10,27 @@ from PIL import Image, UnidentifiedImageError
 from taokit.errors import DataError
 
 
+def resize_image(image: np.ndarray, hw: tuple[int, int], interpolation: str = "bilinear") -> np.ndarray:
+    """Resize an HWC image to `hw` (height, width); a no-op when it already has that size.
+
+    Shrinking in both directions with bilinear interpolation uses area averaging instead, as
+    TAO's pipelines do: bilinear sampling aliases when it drops pixels.
+    """
+    import cv2
+
+    h, w = hw
+    if image.shape[:2] == (h, w):
+        return image
+    shrink = image.shape[0] > h and image.shape[1] > w
+    if interpolation == "bilinear":
+        flag = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    elif interpolation == "bicubic":
+        flag = cv2.INTER_CUBIC
+    else:
+        raise ValueError(f"unknown interpolation '{interpolation}'")
+    return cv2.resize(image, (w, h), interpolation=flag)
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """Decode an image file as an (H, W, 3) uint8 RGB array (grayscale and RGBA are converted)."""
     try:

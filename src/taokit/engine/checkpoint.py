@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from taokit.engine.files import atomic_path
+from taokit.engine.model_files import check_model_file
 from taokit.errors import ModelError
 
 FORMAT = "taokit"
@@ -23,10 +24,7 @@ def save_file(path: Path, payload: dict[str, Any], kind: str) -> None:
 
 def load_file(path: Path, *, task: str | None = None) -> dict[str, Any]:
     """Load a taokit .pth with `torch.load(weights_only=True)`; any problem is a one-line ModelError."""
-    if not path.exists():
-        raise ModelError(f"{path}: file not found")
-    if path.is_dir():
-        raise ModelError(f"{path}: is a directory, expected a model file")
+    check_model_file(path)
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - a corrupt file can fail in any of torch's layers

@@ -30,19 +30,6 @@ def dist_info() -> DistInfo:
                     int(os.environ.get("WORLD_SIZE", 1)))
 
 
-def select_device(requested: str | None = None, gpu_index: list[int] | None = None,
-                  info: DistInfo | None = None) -> torch.device:
-    """`--device` wins; else the local rank's GPU (or --gpu_index[0]); else the CPU."""
-    if requested:
-        return torch.device(requested)
-    info = info or dist_info()
-    if torch.cuda.is_available():
-        if info.enabled:
-            return torch.device("cuda", info.local_rank)
-        return torch.device("cuda", gpu_index[0] if gpu_index else 0)
-    return torch.device("cpu")
-
-
 def init_process_group(info: DistInfo, device: torch.device) -> None:
     if info.enabled and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"

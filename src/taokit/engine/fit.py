@@ -1,7 +1,7 @@
 """The training loop every task uses: epochs, AMP, DDP, checkpoints, resume, validation, best model.
 
-A task hands over a `FitParts` (model, data, loss, schedule, validation); this module knows nothing
-about what is being trained.
+A task hands over a `FitParts` (model, data, loss, schedule, validation, hooks); this module knows
+nothing about what is being trained.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
 
 from taokit.engine import checkpoint as ckpt
 from taokit.engine.distributed import DistInfo, all_reduce_sum, barrier
+from taokit.engine.hooks import Hook, LoopState
 from taokit.engine.progress import Progress
 from taokit.engine.schedules import Schedule
 from taokit.engine.status import RUNNING, StatusFile
@@ -28,26 +29,38 @@ from taokit.errors import TaokitError
 log = logging.getLogger("taokit.train")
 
 
+class BatchLoader(Protocol):
+    """A DataLoader, or anything with a length (steps per epoch) that yields batches."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Stateful(Protocol):
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> Any: ...
+
+
 @dataclass
 class FitParts:
-    """What to train. `compute_loss(model, batch)` moves the batch to the device itself."""
+    """What to train. `compute_loss(model, batch)` moves the batch to the device itself and returns
+    (loss, named loss terms for logs). Steps per epoch are `len(loader)`; images per batch are counted
+    from each batch."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
     schedule: Schedule
-    make_loader: Callable[[int], Any]  # epoch -> iterable of batches (seeded by epoch for resume)
-    steps_per_epoch: int
+    loader: BatchLoader
     compute_loss: Callable[[nn.Module, Any], tuple[torch.Tensor, dict[str, torch.Tensor]]]
     model_payload: Callable[[nn.Module], dict[str, Any]]  # the model file minus the header
     validate: Callable[[nn.Module], dict[str, float]] | None = None
-    monitor: str = "mAP"
+    monitor: str = "mAP"  # the validation metric that picks the best model (higher is better)
     regularization: Callable[[nn.Module], torch.Tensor] | None = None
-    on_epoch_end: list[Callable[[], None]] = field(default_factory=list)
-    stateful: dict[str, Any] = field(default_factory=dict)  # objects with state_dict/load_state_dict
-    set_train_mode: Callable[[nn.Module], None] = lambda m: m.train()
-    preview: Callable[[nn.Module], torch.Tensor | None] | None = None  # (N,3,H,W) images for TensorBoard
-    batch_size: int = 1
-    epoch_loggers: list[Callable[[int, dict[str, Any]], None]] = field(default_factory=list)  # (epoch, kpi), main
+    set_train_mode: Callable[[nn.Module], None] = nn.Module.train
+    stateful: dict[str, Stateful] = field(default_factory=dict)  # extra state saved in checkpoints
+    hooks: list[Hook] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,11 +78,16 @@ class TrainEnv:
 @dataclass(frozen=True)
 class FitConfig:
     epochs: int
-    checkpoint_interval: int
+    checkpoint_interval: int  # epochs between checkpoints; the last epoch is always saved
     first_validation_epoch: int
     validation_period: int
+    log_every_steps: int  # steps between loss lines in TensorBoard and on the progress bar
     use_amp: bool = False
-    log_every_steps: int = 20
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "checkpoint_interval", "validation_period", "log_every_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"FitConfig.{name} must be at least 1, got {getattr(self, name)}")
 
 
 @dataclass
@@ -77,6 +95,7 @@ class FitOutputs:
     results_dir: Path
     model_name: str
     dist: DistInfo = DistInfo()
+    model_extras: dict[str, Any] = field(default_factory=dict)  # stored in every model file (the spec)
 
     @property
     def checkpoints(self) -> Path:
@@ -103,8 +122,24 @@ class FitResult:
     monitor: str = "mAP"
 
 
+class NonFiniteLoss(TaokitError):
+    """The loss became NaN or infinite: training cannot continue from here."""
+
+
 def _unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def batch_images(batch: Any) -> int:
+    """How many images a batch holds: the length of its first tensor."""
+    if isinstance(batch, torch.Tensor):
+        return int(batch.shape[0]) if batch.dim() else 1
+    items = batch.values() if isinstance(batch, dict) else batch if isinstance(batch, (list, tuple)) else ()
+    for item in items:
+        count = batch_images(item)
+        if count:
+            return count
+    return 0
 
 
 class _Loop:
@@ -119,8 +154,10 @@ class _Loop:
         if out.dist.enabled:
             ids = [device.index] if device.type == "cuda" else None
             self.model = nn.parallel.DistributedDataParallel(parts.model, device_ids=ids)
+        self.steps_per_epoch = len(parts.loader)
+        self.total_steps = self.steps_per_epoch * config.epochs
         self.start_epoch, self.best, self.best_epoch = 1, -math.inf, None
-        self.total_steps = parts.steps_per_epoch * config.epochs
+        self.state = LoopState(0, config.epochs, self.main, parts.model, self.events)
 
     def resume(self) -> None:
         latest = ckpt.find_latest_checkpoint(self.out.checkpoints)
@@ -137,6 +174,9 @@ class _Loop:
         self.best = float(state["best"]) if state["best"] is not None else -math.inf
         self.best_epoch = state["best_epoch"]
         torch.set_rng_state(state["rng"])
+        cuda_rng = state.get("cuda_rng") or []
+        if cuda_rng and torch.cuda.is_available():  # dropout and augmentation on the GPU resume exactly too
+            torch.cuda.set_rng_state_all(cuda_rng[: torch.cuda.device_count()])
         log.info("resuming from %s (epoch %d done)", latest, state["epoch"])
 
     def save_checkpoint(self, epoch: int) -> None:
@@ -149,41 +189,62 @@ class _Loop:
             "stateful": {k: v.state_dict() for k, v in self.parts.stateful.items()},
             "best": None if self.best == -math.inf else self.best, "best_epoch": self.best_epoch,
             "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         }
         ckpt.save_file(self.out.checkpoints / f"epoch_{epoch:03d}.pth", state, kind="checkpoint")
+
+    def save_model(self, path: Path, epoch: int, metrics: dict[str, float]) -> None:
+        payload = {**self.parts.model_payload(_unwrap(self.model)), **self.out.model_extras, "epoch": epoch,
+                   "metrics": metrics}
+        ckpt.save_file(path, payload, kind="model")
+
+    def check_finite(self, loss: torch.Tensor, logs: dict[str, torch.Tensor], epoch: int, step: int) -> None:
+        """Stop on a NaN/inf loss at the step it appears. All ranks agree (one all-reduce), so a rank
+        whose own loss is finite stops too instead of waiting forever in the next collective."""
+        bad = (~torch.isfinite(loss.detach())).float().reshape(1)
+        if self.out.dist.enabled:
+            all_reduce_sum(bad)
+        if not bool(bad.item()):
+            return
+        value = float(loss.detach())
+        where = "" if not math.isfinite(value) else " on another rank"
+        terms = ", ".join(f"{k} {float(v):.4g}" for k, v in logs.items())
+        raise NonFiniteLoss(f"the loss became {value if not where else 'non-finite'}{where} at epoch {epoch}, "
+                            f"step {step}/{self.steps_per_epoch}" + (f" (terms: {terms})" if terms else "")
+                            + "; lower the learning rate or check the labels")
 
     def train_epoch(self, epoch: int) -> tuple[float, float]:
         parts, model = self.parts, self.model
         parts.set_train_mode(_unwrap(model))
-        step = (epoch - 1) * parts.steps_per_epoch
+        step = (epoch - 1) * self.steps_per_epoch
         loss_sum = torch.zeros((), device=self.device)
-        progress = Progress(parts.steps_per_epoch, f"epoch {epoch}/{self.config.epochs}", enabled=self.main)
+        progress = Progress(self.steps_per_epoch, f"epoch {epoch}/{self.config.epochs}", enabled=self.main)
         seen, start = 0, time.perf_counter()
-        for i, batch in enumerate(progress(parts.make_loader(epoch))):
-            lr = parts.schedule.lr(step, parts.steps_per_epoch, self.total_steps)
+        for i, batch in enumerate(progress(parts.loader)):
+            lr = parts.schedule.lr(step, self.steps_per_epoch, self.total_steps)
             for group in parts.optimizer.param_groups:
                 group["lr"] = lr * group.get("lr_scale", 1.0)
             with torch.autocast(self.device.type, enabled=self.amp):
                 loss, logs = parts.compute_loss(model, batch)
             if parts.regularization is not None:
                 loss = loss + parts.regularization(_unwrap(model))
+            self.check_finite(loss, logs, epoch, i + 1)
             parts.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(parts.optimizer)
             self.scaler.update()
             loss_sum += loss.detach()
-            seen += parts.batch_size
+            seen += batch_images(batch)
             step += 1
+            self.state.lr = lr
             if self.main and (i + 1) % self.config.log_every_steps == 0:
                 value = float(loss.detach())
-                if not math.isfinite(value):
-                    raise TaokitError(f"the loss became {value} at epoch {epoch}, step {i + 1}; lower the "
-                                      "learning rate (training_config.learning_rate) or check the labels")
                 progress.postfix = f"loss {value:.4f} lr {lr:.2e}"
                 self.events.scalars({"loss": value, "lr": lr, **{k: float(v) for k, v in logs.items()}}, step)
         elapsed = time.perf_counter() - start
-        mean_loss = float(all_reduce_sum(loss_sum) / max(1, parts.steps_per_epoch * self.out.dist.world_size))
-        return mean_loss, seen * self.out.dist.world_size / max(elapsed, 1e-9)
+        world = self.out.dist.world_size
+        mean_loss = float(all_reduce_sum(loss_sum) / max(1, self.steps_per_epoch * world))
+        return mean_loss, seen * world / max(elapsed, 1e-9)
 
     def validation_due(self, epoch: int) -> bool:
         c = self.config
@@ -192,6 +253,10 @@ class _Loop:
         if epoch == c.epochs:
             return True
         return epoch >= c.first_validation_epoch and (epoch - c.first_validation_epoch) % c.validation_period == 0
+
+    def checkpoint_due(self, epoch: int) -> bool:
+        return (epoch % self.config.checkpoint_interval == 0 or epoch == self.config.epochs
+                or self.parts.schedule.stop_requested)
 
 
 def fit(parts: FitParts, config: FitConfig, out: FitOutputs, device: torch.device) -> FitResult:
@@ -202,10 +267,11 @@ def fit(parts: FitParts, config: FitConfig, out: FitOutputs, device: torch.devic
     rates: list[float] = []
     epoch = loop.start_epoch - 1
     for epoch in range(loop.start_epoch, config.epochs + 1):
+        loop.state.epoch = epoch
+        for hook in parts.hooks:
+            hook.before_epoch(loop.state)
         loss, rate = loop.train_epoch(epoch)
         rates.append(rate)
-        for hook in parts.on_epoch_end:
-            hook()
         kpi: dict[str, Any] = {"epoch": epoch, "max_epoch": config.epochs, "loss": loss,
                                "images_per_s": round(rate, 2)}
         validated: dict[str, float] = {}
@@ -217,17 +283,15 @@ def fit(parts: FitParts, config: FitConfig, out: FitOutputs, device: torch.devic
                      "".join(f", {k} {v:.4f}" for k, v in validated.items() if k == parts.monitor))
             loop.events.scalars({"epoch/loss": loss}, epoch)
             loop.status.write(RUNNING, f"Epoch {epoch}/{config.epochs} finished", kpi=kpi)
-            for epoch_logger in parts.epoch_loggers:
-                epoch_logger(epoch, kpi)
-        interval = config.checkpoint_interval or 10
-        if epoch % interval == 0 or epoch == config.epochs or parts.schedule.stop_requested:
+        for hook in parts.hooks:
+            hook.after_epoch(loop.state, kpi)
+        if loop.checkpoint_due(epoch):
             loop.save_checkpoint(epoch)
         if parts.schedule.stop_requested:
             log.info("early stopping after epoch %d: the validation metric stopped improving", epoch)
             break
     if loop.main:
-        ckpt.save_file(out.model_path, {**parts.model_payload(_unwrap(loop.model)), "epoch": epoch,
-                                        "metrics": metrics}, kind="model")
+        loop.save_model(out.model_path, epoch, metrics)
     barrier()
     loop.events.close()
     best = None if loop.best == -math.inf else loop.best
@@ -243,16 +307,13 @@ def _validate(loop: _Loop, epoch: int) -> dict[str, float]:
         model.eval()
         with torch.no_grad():
             metrics = parts.validate(model)
-        loop.events.scalars({f"val/{k}": v for k, v in metrics.items()}, epoch)
-        if parts.preview is not None:
-            images = parts.preview(model)
-            if images is not None:
-                loop.events.images("val/detections", images, epoch)
+            loop.events.scalars({f"val/{k}": v for k, v in metrics.items()}, epoch)
+            for hook in parts.hooks:
+                hook.after_validation(loop.state, metrics)
         value = metrics.get(parts.monitor)
         if value is not None and math.isfinite(value) and value > loop.best:
             loop.best, loop.best_epoch = value, epoch
-            ckpt.save_file(loop.out.best_path, {**parts.model_payload(model), "epoch": epoch,
-                                                "metrics": metrics}, kind="model")
+            loop.save_model(loop.out.best_path, epoch, metrics)
         parts.schedule.observe(epoch, value if value is not None else -math.inf)
     if loop.out.dist.enabled:  # every rank must follow rank 0's schedule (annealing, early stop)
         shared = [parts.schedule.state_dict()]

@@ -43,13 +43,14 @@ def _lookup(data: Any, dotted: str) -> Any:
 
 
 def claim_results_dir(results_dir: Path, experiment: dict[str, Any], resumable: dict[str, Any],
-                      has_checkpoints: bool) -> None:
+                      has_checkpoints: bool, spec_record: dict[str, str] | None = None) -> None:
     """Record the experiment in `results_dir`, refusing if it holds checkpoints of another one.
 
     Args:
         experiment: the full resolved spec, written to experiment.yaml for the record.
         resumable: the part of the spec that must match to resume (e.g. without num_epochs).
         has_checkpoints: whether the directory already holds checkpoints of a run.
+        spec_record: the spec as the user wrote it (tasks.common.spec_record), for runs without -e.
     """
     record = results_dir / EXPERIMENT_FILE
     if record.exists() and has_checkpoints:
@@ -61,5 +62,5 @@ def claim_results_dir(results_dir: Path, experiment: dict[str, Any], resumable: 
                 f"{_lookup(previous.get('resumable', {}), key)!r} there, {_lookup(resumable, key)!r} now); "
                 f"use another -r, or delete {results_dir / 'checkpoints'} to start over")
     results_dir.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump({"experiment": experiment, "resumable": resumable}, sort_keys=False)
-    atomic_write_text(record, text)
+    content = {"experiment": experiment, "resumable": resumable, **({"spec": spec_record} if spec_record else {})}
+    atomic_write_text(record, yaml.safe_dump(content, sort_keys=False))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +51,40 @@ class StatusFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(event) + "\n")
+
+
+@dataclass
+class JobOutcome:
+    """Filled in by the body of `StatusFile.job`: the SUCCESS message and its KPIs."""
+
+    message: str
+    kpi: dict[str, Any] = field(default_factory=dict)
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err)
+    return text.splitlines()[0] if text.strip() else type(err).__name__
+
+
+@contextmanager
+def status_job(results_dir: Path | None, started: str, succeeded: str, *, enabled: bool = True
+               ) -> Iterator[JobOutcome]:
+    """TAO's STARTED / FAILURE / SUCCESS events around one action.
+
+    The body may change `outcome.message` and set `outcome.kpi`; an exception (a user error, Ctrl-C)
+    is recorded as FAILURE with its first line and raised again.
+    """
+    status = StatusFile(results_dir, enabled=enabled)
+    status.write(STARTED, started)
+    outcome = JobOutcome(succeeded)
+    try:
+        yield outcome
+    except BaseException as err:
+        status.write(FAILURE, first_line(err))
+        raise
+    status.write(SUCCESS, outcome.message, kpi=outcome.kpi)
+
+
+def numeric(values: dict[str, Any]) -> dict[str, Any]:
+    """The plain numbers of a result's data: what status.json's `kpi` holds."""
+    return {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

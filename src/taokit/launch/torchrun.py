@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from taokit.errors import UsageError
 
 log = logging.getLogger("taokit.launch")
-CHILD_ENV = "TAOKIT_DDP_CHILD"
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def torchrun_command(cli_args: list[str], nproc: int, nodes: NodeOptions) -> lis
 
 def run_under_torchrun(cli_args: list[str], nproc: int, nodes: NodeOptions, gpu_index: list[int]) -> int:
     """Start `nproc` copies of `tao <cli_args>` on this node; returns torchrun's exit code."""
-    env = dict(os.environ, **{CHILD_ENV: "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     if gpu_index:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpu_index))
     command = torchrun_command(cli_args, nproc, nodes)

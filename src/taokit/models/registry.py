@@ -6,9 +6,8 @@ from taokit.errors import SpecError
 from taokit.models.backbone import Backbone, BackboneOptions
 from taokit.models.layers import remove_batch_norm, replace_activations
 from taokit.models.mobile import build_efficientnet_b0, build_mobilenet_v2, build_mobilenet_v3
-from taokit.models.resnet import NUM_LAYERS, build_resnet
-
-ARCHS = ("resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
+from taokit.models.names import ARCHS, RESNET_LAYERS
+from taokit.models.resnet import build_resnet
 
 
 def build_backbone(arch: str, num_layers: int, options: BackboneOptions) -> Backbone:
@@ -27,7 +26,7 @@ def build_backbone(arch: str, num_layers: int, options: BackboneOptions) -> Back
         backbone = build_efficientnet_b0(options)
     else:
         raise SpecError(f"unknown arch '{arch}'; use one of {', '.join(ARCHS)} (resnet num_layers "
-                        f"{'/'.join(map(str, NUM_LAYERS))})", key="model_config.arch")
+                        f"{'/'.join(map(str, RESNET_LAYERS))})", key="model_config.arch")
     replace_activations(backbone.module, options.activation)
     if not options.use_batch_norm:
         remove_batch_norm(backbone.module)

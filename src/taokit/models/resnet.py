@@ -7,6 +7,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet, conv1x1
 
 from taokit.errors import SpecError
 from taokit.models.backbone import Backbone, BackboneOptions
+from taokit.models.names import RESNET_LAYERS
 
 _LAYERS: dict[int, tuple[type[nn.Module], list[int]]] = {
     10: (BasicBlock, [1, 1, 1, 1]),
@@ -14,7 +15,7 @@ _LAYERS: dict[int, tuple[type[nn.Module], list[int]]] = {
     34: (BasicBlock, [3, 4, 6, 3]),
     50: (Bottleneck, [3, 4, 6, 3]),
 }
-NUM_LAYERS = tuple(_LAYERS)
+assert tuple(_LAYERS) == RESNET_LAYERS  # names.py lists them for code that must not import torch
 
 
 class ResNetFeatures(nn.Module):

@@ -50,16 +50,6 @@ def trt_version_number(version: str) -> int:
     return major * (10000 if major >= 10 else 1000) + minor * 100 + patch
 
 
-def installed_trt_version() -> str | None:
-    """`tensorrt.__version__` when TensorRT imports here, else None (never raises: it is only a default)."""
-    try:
-        import tensorrt  # optional and heavy: imported only when asked
-
-        return str(tensorrt.__version__)
-    except Exception:  # noqa: BLE001 - a broken install (missing .so) must not stop export
-        return None
-
-
 def scale_hex(scale: float) -> str:
     """The float32 bit pattern of `scale`, most significant byte first, lowercase, without leading zeros.
 

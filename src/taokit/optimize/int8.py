@@ -23,6 +23,7 @@ import onnx
 from taokit.engine.files import atomic_path
 from taokit.errors import ExportError
 from taokit.optimize.calibration import ImageBatches, ort_reader
+from taokit.optimize.int8_files import int8_onnx_paths
 
 log = logging.getLogger("taokit.export")
 
@@ -70,10 +71,10 @@ def tensor_ranges(model_path: Path, batches: ImageBatches, input_name: str) -> d
 
 def quantize(fp32: Path, batches: ImageBatches, input_name: str, keep_float: list[str] | None = None,
              with_ranges: bool = True) -> Int8Outputs:
-    """Write `<stem>_int8.onnx` (ONNX Runtime, CPU) and `<stem>_int8_trt.onnx` (TensorRT) beside `fp32`."""
+    """Write the two INT8 models of `int8_onnx_paths(fp32)` (ONNX Runtime on CPUs, TensorRT) beside `fp32`."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    cpu, trt = fp32.with_name(f"{fp32.stem}_int8.onnx"), fp32.with_name(f"{fp32.stem}_int8_trt.onnx")
+    cpu, trt = int8_onnx_paths(fp32)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folded = Path(tmp) / "preprocessed.onnx"

@@ -7,7 +7,6 @@ import logging
 import warnings
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
 
@@ -51,8 +50,3 @@ def export_onnx(plan: ExportPlan, path: Path, opset: int = 17, static_batch: int
 
 def op_types(model: onnx.ModelProto) -> list[str]:
     return sorted({node.op_type for node in model.graph.node})
-
-
-def compare_outputs(reference: list[np.ndarray], candidate: list[np.ndarray]) -> list[float]:
-    """Max absolute difference per output."""
-    return [float(np.max(np.abs(a - b))) if a.size else 0.0 for a, b in zip(reference, candidate, strict=True)]

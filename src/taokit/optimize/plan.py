@@ -35,6 +35,14 @@ class ExportPlan:
     deepstream_labels: list[str] | None = None  # labels.txt lines when not one class per line (classifiers)
 
 
+@dataclass(frozen=True)
+class CalibrationSource:
+    """How INT8 calibration images become network inputs, and which images to use by default."""
+
+    preprocess: Callable[[Path], np.ndarray]  # image file -> CHW float32, exactly as in training
+    images: list[Path] = field(default_factory=list)  # the training set, possibly empty
+
+
 @dataclass
 class PruneTarget:
     """What prune needs from a task: the network, an example input, the layers it must not narrow

@@ -14,13 +14,14 @@ import onnx
 
 from taokit.engine.files import atomic_write_with
 from taokit.errors import DependencyError, ExportError, UsageError
+from taokit.optimize.int8_files import int8_onnx_paths
 from taokit.optimize.tensorrt_calibrator import ToDevice, make_entropy_calibrator
 from taokit.optimize.tensorrt_ops import has_qdq, is_fp16_graph, load_onnx, unsupported_ops
+from taokit.runtime.tensorrt_import import INSTALL_HINT, import_tensorrt
 
 log = logging.getLogger("taokit.export")
 
 DATA_TYPES = ("fp32", "fp16", "int8")
-INSTALL_HINT = "pip install 'taokit[tensorrt]' on the deployment machine"
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,6 @@ class _Input:
     dynamic: bool
 
 
-def import_tensorrt() -> ModuleType:
-    """`import tensorrt`, or a DependencyError that says how to get it."""
-    try:
-        import tensorrt
-    except (ImportError, OSError) as err:
-        raise DependencyError(f"gen_trt_engine needs TensorRT and an NVIDIA GPU: {INSTALL_HINT} "
-                              f"({str(err).splitlines()[0][:120]})") from None
-    return tensorrt
-
-
 def require_cuda(action: str = "gen_trt_engine") -> None:
     """TensorRT builds for the GPU it runs on, so building without one can only fail later and less clearly."""
     import torch
@@ -100,7 +91,7 @@ def build_engine(request: EngineRequest, *, trt: ModuleType | None = None, requi
     `trt` replaces `import tensorrt` (tests pass a fake); `require_gpu=False` skips the CUDA check and
     `to_device` replaces the CUDA upload of calibration batches, both for tests only.
     """
-    trt = trt if trt is not None else import_tensorrt()
+    trt = trt if trt is not None else import_tensorrt("gen_trt_engine")
     if require_gpu:
         require_cuda()
     version = str(trt.__version__)
@@ -147,7 +138,7 @@ def _check_strongly_typed(request: EngineRequest, model: onnx.ModelProto, versio
     """TensorRT 11 removed precision flags and calibrators: the ONNX must already hold the precision."""
     if request.data_type == "int8" and not has_qdq(model):
         raise ExportError(f"{request.onnx_path}: TensorRT {version} builds INT8 only from Q/DQ ONNX (calibrators "
-                          f"were removed in TensorRT 11); pass the {request.onnx_path.stem}_int8_trt.onnx that "
+                          f"were removed in TensorRT 11); pass the {int8_onnx_paths(request.onnx_path).tensorrt.name} that "
                           "`export --data_type int8` writes, or install 'tensorrt<11' to use --cal_cache_file")
     if request.data_type == "fp16" and not is_fp16_graph(model):
         raise ExportError(f"{request.onnx_path}: TensorRT {version} is strongly typed and this ONNX is FP32; "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from taokit.runtime.tensorrt_import import INSTALL_HINT, import_tensorrt
+
 
 def torch_info() -> dict[str, Any]:
     try:
@@ -28,12 +30,11 @@ def onnxruntime_info() -> dict[str, Any]:
 
 def tensorrt_info() -> dict[str, Any]:
     if importlib.util.find_spec("tensorrt") is None:
-        return {"installed": False, "hint": "pip install 'taokit[tensorrt]' on a machine with an NVIDIA GPU"}
+        return {"installed": False, "hint": INSTALL_HINT}
     try:
-        import tensorrt as trt
+        return {"installed": True, "version": import_tensorrt("building and running engines").__version__}
     except Exception as err:  # noqa: BLE001 - a broken install is reported, not raised
         return {"installed": False, "error": str(err).splitlines()[0]}
-    return {"installed": True, "version": trt.__version__}
 
 
 def docker_info(timeout_s: float = 2.0) -> dict[str, Any]:

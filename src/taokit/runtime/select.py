@@ -7,8 +7,10 @@ from pathlib import Path
 
 import torch
 
+from taokit.engine.model_files import check_model_file
 from taokit.errors import ModelError, UsageError
 from taokit.runtime.base import Backend, ModelIO
+from taokit.runtime.devices import pick_device
 from taokit.runtime.torch_backend import TorchBackend
 
 SUFFIXES = {".pth": "torch", ".pt": "torch", ".onnx": "onnxruntime", ".engine": "tensorrt", ".plan": "tensorrt",
@@ -28,30 +30,17 @@ def backend_for(path: Path, requested: str | None = None) -> str:
     return kind
 
 
-def resolve_device(requested: str | None) -> torch.device:
-    if requested:
-        try:
-            device = torch.device(requested)
-        except RuntimeError:
-            raise UsageError(f"--device {requested}: expected cpu, cuda or cuda:N") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise UsageError(f"--device {requested}: no CUDA GPU is available here; use --device cpu")
-        return device
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def open_backend(path: Path, *, load_torch: Callable[[Path], tuple[torch.nn.Module, ModelIO]],
                  backend: str | None = None, device: str | None = None) -> Backend:
     """Open `path` with the backend its suffix (or `backend`) names.
 
     `load_torch` is the task's loader for its own .pth files (model and its IO description).
     """
-    if not path.exists():
-        raise ModelError(f"{path}: model file not found")
+    check_model_file(path)
     kind = backend_for(path, backend)
     if kind == "torch":
         model, io = load_torch(path)
-        return TorchBackend(model, io, resolve_device(device))
+        return TorchBackend(model, io, pick_device(device))
     if kind == "onnxruntime":
         from taokit.runtime.ort_backend import OrtBackend
 

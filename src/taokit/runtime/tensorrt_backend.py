@@ -9,37 +9,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from taokit.errors import DependencyError, ModelError, UsageError
+from taokit.errors import ModelError, UsageError
 from taokit.runtime.base import ModelIO
+from taokit.runtime.devices import pick_device
+from taokit.runtime.tensorrt_import import import_tensorrt
 
 _TORCH_DTYPES = {"FLOAT": torch.float32, "HALF": torch.float16, "BF16": torch.bfloat16, "INT8": torch.int8,
                  "UINT8": torch.uint8, "INT32": torch.int32, "INT64": torch.int64, "BOOL": torch.bool}
-
-
-def _import_tensorrt() -> ModuleType:
-    try:
-        import tensorrt
-    except (ImportError, OSError) as err:
-        raise DependencyError("running a TensorRT engine needs TensorRT and an NVIDIA GPU: pip install "
-                              f"'taokit[tensorrt]' on the deployment machine ({str(err).splitlines()[0][:120]})") \
-            from None
-    return tensorrt
-
-
-def _cuda_device(requested: str | None) -> torch.device:
-    try:
-        device = torch.device(requested or "cuda")
-    except RuntimeError:
-        raise UsageError(f"--device {requested}: expected cuda or cuda:N") from None
-    if device.type != "cuda":
-        raise UsageError(f"--device {requested}: TensorRT engines run only on a CUDA GPU; run the .onnx with "
-                         "--backend onnxruntime on a CPU")
-    if not torch.cuda.is_available():
-        raise DependencyError("running a TensorRT engine needs an NVIDIA GPU and none is visible here "
-                              "(torch.cuda.is_available() is False); use the .onnx with onnxruntime instead")
-    if device.index is not None:
-        torch.cuda.set_device(device)  # TensorRT deserializes onto the current device
-    return device
 
 
 class TensorRTBackend:
@@ -53,8 +29,10 @@ class TensorRTBackend:
 
     def __init__(self, path: Path, device: str | None = None, *, trt: ModuleType | None = None,
                  require_gpu: bool = True) -> None:
-        self._trt = trt if trt is not None else _import_tensorrt()
-        self.device = _cuda_device(device) if require_gpu else torch.device(device or "cpu")
+        self._trt = trt if trt is not None else import_tensorrt("running a TensorRT engine")
+        self.device = pick_device(device, cuda_only=True) if require_gpu else torch.device(device or "cpu")
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)  # TensorRT deserializes onto the current device
         self.path = Path(path)
         self.version = str(self._trt.__version__)
         self.engine = self._deserialize(self.path.read_bytes())

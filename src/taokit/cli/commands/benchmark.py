@@ -6,14 +6,15 @@ import typer
 
 from taokit.cli import options as o
 from taokit.cli.console import print_result
-from taokit.cli.errors import report_errors
-from taokit.cli.session import start_session
+from taokit.cli.session import session_command
+from taokit.requests import Session
 
 
 def register(app: typer.Typer, task: str) -> None:
     @app.command("benchmark", help="Measure latency and throughput of a model (.pth, .onnx, .engine).")
-    @report_errors
+    @session_command(overrides=False)
     def benchmark(
+        session: Session,
         model: list[Path] = typer.Option(..., "-m", "--model", "--model_path",
                                          help="Model file(s): .pth, .onnx or .engine; repeat -m to compare."),
         batch_size: int = typer.Option(1, "-b", "--batch_size", "--batch-size", min=1),
@@ -22,16 +23,8 @@ def register(app: typer.Typer, task: str) -> None:
         backend: o.Backend = None,
         device: o.Device = None,
         threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all cores)."),
-        results_dir: o.ResultsDir = None,
-        key: o.Key = None,
-        gpus: o.Gpus = 1,
-        gpu_index: o.GpuIndex = None,
-        log_file: o.LogFile = None,
-        verbose: o.Verbose = False,
     ) -> None:
         from taokit.actions import benchmark as action
 
-        session = start_session(results_dir=results_dir, key=key, gpus=gpus, gpu_index=gpu_index,
-                                verbose=verbose, log_file=log_file)
         print_result(action.run(task, model, session, batch_size=batch_size, runs=runs, warmup=warmup,
                                 backend=backend, device=device, threads=threads))

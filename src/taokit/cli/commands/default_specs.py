@@ -6,22 +6,19 @@ import typer
 
 from taokit.cli import options as o
 from taokit.cli.console import print_result
-from taokit.cli.errors import report_errors
-from taokit.cli.session import start_session
+from taokit.cli.session import session_command
+from taokit.requests import Session
 
 
 def register(app: typer.Typer, task: str) -> None:
     @app.command("default_specs", help="Write commented default spec files for every action.")
-    @report_errors
+    @session_command(overrides=False)
     def default_specs(
+        session: Session,
         results_dir: Path = typer.Option(..., "-r", "--results_dir", "--results-dir",
                                          help="Directory to write the spec files into."),
-        force: bool = typer.Option(False, "--force", help="Overwrite spec files that already exist."),
-        key: o.Key = None,
-        verbose: o.Verbose = False,
-        log_file: o.LogFile = None,
+        force: o.Force = False,
     ) -> None:
         from taokit.actions import default_specs as action
 
-        start_session(results_dir=results_dir, key=key, verbose=verbose, log_file=log_file)
         print_result(action.run(task, results_dir, force=force))

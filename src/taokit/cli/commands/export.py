@@ -6,50 +6,40 @@ import typer
 
 from taokit.cli import options as o
 from taokit.cli.console import print_result
-from taokit.cli.errors import report_errors
-from taokit.cli.session import start_session
+from taokit.cli.session import session_command
+from taokit.requests import Session
 
 
 def register(app: typer.Typer, task: str) -> None:
-    @app.command("export", help="Export to ONNX (checked against PyTorch), optionally INT8 and DeepStream/Triton files.")
-    @report_errors
+    @app.command("export", help="Export to ONNX (checked against PyTorch), optionally INT8 and DeepStream/Triton "
+                                "files. Without -e, the spec recorded with the model is used.")
+    @session_command()
     def export(
+        session: Session,
         model: o.RequiredModel,
         output_file: o.OutputFile = None,
         spec: o.Spec = None,
-        results_dir: o.ResultsDir = None,
-        key: o.Key = None,
         gen_ds_config: bool = typer.Option(False, "--gen_ds_config", "--gen-ds-config",
                                            help="Write labels.txt and nvinfer_config.txt for DeepStream."),
         gen_triton_repo: Path | None = typer.Option(None, "--gen_triton_repo", "--gen-triton-repo",
                                                        help="Write a Triton model repository here."),
-        target_opset: int = typer.Option(17, "--target_opset", "--target-opset", min=13,
-                                         help="ONNX opset."),
+        target_opset: int = typer.Option(17, "--target_opset", "--target-opset", min=13, help="ONNX opset."),
         static_batch_size: int = typer.Option(-1, "--static_batch_size", "--static-batch-size",
                                               help="Fixed batch size; -1 exports a dynamic batch."),
-        data_type: str = typer.Option("fp32", "--data_type", "--data-type", help="fp32, fp16 or int8."),
-        cal_image_dir: Path | None = typer.Option(None, "--cal_image_dir", "--cal-image-dir",
-                                                     help="INT8 calibration images (default: training set)."),
+        data_type: o.DataType = "fp32",
+        cal_image_dir: o.CalImageDir = None,
         cal_cache_file: Path | None = typer.Option(None, "--cal_cache_file", "--cal-cache-file",
                                                       help="TensorRT calibration cache to write."),
-        batches: int = typer.Option(10, "--batches", min=1, help="Calibration batches."),
-        batch_size: int = typer.Option(8, "--batch_size", "--batch-size", min=1, help="Calibration batch size."),
+        batches: o.CalBatches = 10,
+        batch_size: o.CalBatchSize = 8,
         trt_version: str | None = typer.Option(None, "--trt_version", "--trt-version",
                                                   help="TensorRT version for the cache header, e.g. 10.3.0."),
         engine_file: Path | None = typer.Option(None, "--engine_file", "--engine-file",
                                                    help="Also build a TensorRT engine (needs TensorRT and a GPU)."),
-        force: bool = typer.Option(False, "--force", help="Overwrite output files that already exist."),
-        gpus: o.Gpus = 1,
-        gpu_index: o.GpuIndex = None,
-        use_amp: o.UseAmp = False,
-        log_file: o.LogFile = None,
-        verbose: o.Verbose = False,
-        overrides: o.Overrides = None,
+        force: o.Force = False,
     ) -> None:
         from taokit.actions import export as action
 
-        session = start_session(results_dir=results_dir, overrides=overrides, key=key, gpus=gpus,
-                                gpu_index=gpu_index, use_amp=use_amp, verbose=verbose, log_file=log_file)
         options = action.ExportOptions(
             opset=target_opset, static_batch_size=static_batch_size, data_type=data_type,
             gen_ds_config=gen_ds_config, triton_repo=gen_triton_repo, cal_image_dir=cal_image_dir,

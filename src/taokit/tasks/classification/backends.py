@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from taokit.errors import ModelError
-from taokit.runtime.base import Backend, ModelIO, infer_any_batch
-from taokit.runtime.select import open_backend
+from taokit.runtime.base import Backend, ModelIO
 from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, ClassifierArch, SoftmaxOutput
 from taokit.tasks.classification.network import load_model
 from taokit.tasks.classification.transforms import Preprocess
-
-ARCH_METADATA_KEY = "taokit.arch"  # the ClassifierArch JSON, embedded in exported ONNX files
+from taokit.tasks.common.runner import Runner, model_io, open_checked_backend
 
 
 @dataclass(frozen=True)
@@ -27,41 +24,34 @@ class ModelInfo:
     center_crop: bool = False
 
 
-def torch_model_io(arch: ClassifierArch) -> ModelIO:
-    return ModelIO(INPUT_NAME, (OUTPUT_NAME,), (3, *arch.input_hw), None,
-                   {ARCH_METADATA_KEY: json.dumps(arch.to_dict())})
-
-
-def load_torch(path: Path):  # noqa: ANN202 - matches runtime.select's loader signature
+def load_torch(path: Path) -> tuple[SoftmaxOutput, ModelIO]:
+    """A .pth classifier as every runtime sees it: probabilities under TAO's output name."""
     model, _ = load_model(path)
-    return SoftmaxOutput(model), torch_model_io(model.arch)
+    return SoftmaxOutput(model), model_io(model.arch, INPUT_NAME, (OUTPUT_NAME,), model.arch.input_hw)
 
 
-class ClassifierRunner:
+class ClassifierRunner(Runner):
     """A backend plus what its output means; `predict` returns (N, classes) probabilities."""
 
     def __init__(self, backend: Backend, info: ModelInfo) -> None:
-        self.backend, self.info = backend, info
-        self._index = backend.io.output_names.index(OUTPUT_NAME) if OUTPUT_NAME in backend.io.output_names else 0
+        super().__init__(backend, (OUTPUT_NAME,))
+        self.info = info
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        return infer_any_batch(self.backend, batch)[self._index]
+        return self.run(batch)[0]
 
 
 def open_runner(path: Path, *, backend: str | None = None, device: str | None = None,
                 fallback: ModelInfo | None = None) -> ClassifierRunner:
     """Open a .pth/.onnx/.engine classifier; `fallback` (from the spec) describes models without metadata."""
-    runner_backend = open_backend(path, load_torch=load_torch, backend=backend, device=device)
-    io = runner_backend.io
-    if len(io.output_names) != 1 and OUTPUT_NAME not in io.output_names:
-        raise ModelError(f"{path}: not a classifier: outputs are {', '.join(io.output_names)}; expected "
-                         f"{OUTPUT_NAME}")
-    return ClassifierRunner(runner_backend, model_info(path, io, fallback))
+    opened = open_checked_backend(path, load_torch, (OUTPUT_NAME,), "classification", backend=backend,
+                                  device=device, any_single_output=True)
+    return ClassifierRunner(opened, model_info(path, opened.io, fallback))
 
 
 def model_info(path: Path, io: ModelIO, fallback: ModelInfo | None) -> ModelInfo:
-    if ARCH_METADATA_KEY in io.metadata:
-        arch = ClassifierArch.from_dict(json.loads(io.metadata[ARCH_METADATA_KEY]))
+    arch = ClassifierArch.from_metadata(io.metadata)
+    if arch is not None:
         return ModelInfo(arch.class_names, arch.input_hw, Preprocess.from_dict(arch.preprocess),
                          arch.interpolation, arch.center_crop)
     if fallback is None or not fallback.class_names:

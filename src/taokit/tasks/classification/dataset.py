@@ -6,35 +6,14 @@ Training samples are addressed as (epoch, index) and augmented with a generator 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset
 
 from taokit.data.image_io import read_rgb
 from taokit.tasks.classification.transforms import EvalTransform, TrainTransform, to_network
-
-
-class EpochSampler(Sampler):
-    """Shuffled (epoch, index) pairs, a different order each epoch, sharded over DDP ranks."""
-
-    def __init__(self, size: int, seed: int, rank: int = 0, world_size: int = 1) -> None:
-        self.size, self.seed, self.rank, self.world = size, seed, rank, world_size
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        order = np.random.default_rng((self.seed, self.epoch)).permutation(self.size)
-        order = np.resize(order, len(self) * self.world)  # pad by wrapping so every rank gets as many
-        for index in order[self.rank::self.world]:
-            yield self.epoch, int(index)
-
-    def __len__(self) -> int:
-        return -(-self.size // self.world)
 
 
 class TrainDataset(Dataset):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,15 @@ class EpochMeter:
 
 
 class TrainingCsv:
-    """An epoch logger for the fit loop: (epoch, kpi) -> one row of training.csv."""
+    """training.csv: one row per epoch from the fit loop's KPIs and the epoch's training accuracy."""
 
-    def __init__(self, path: Path, meter: EpochMeter, current_lr: Callable[[], float]) -> None:
-        self.path, self.meter, self.current_lr = path, meter, current_lr
+    def __init__(self, path: Path, meter: EpochMeter) -> None:
+        self.path, self.meter = path, meter
 
-    def __call__(self, epoch: int, kpi: dict[str, Any]) -> None:
+    def write(self, epoch: int, kpi: dict[str, Any], lr: float) -> None:
         rows = [r for r in self._read() if int(r["epoch"]) < epoch]
         rows.append({"epoch": epoch, "accuracy": self.meter.accuracy, "loss": kpi.get("loss", ""),
-                     "lr": self.current_lr(), "val_accuracy": kpi.get("val_accuracy", ""),
+                     "lr": lr, "val_accuracy": kpi.get("val_accuracy", ""),
                      "val_loss": kpi.get("val_loss", "")})
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")

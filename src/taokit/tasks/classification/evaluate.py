@@ -13,7 +13,8 @@ from torch.utils.data import DataLoader
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, SpecError
 from taokit.metrics.classification import ClassificationMetrics, classification_metrics
-from taokit.results import Result, Table
+from taokit.requests import EvaluateRequest, ModelRequest
+from taokit.results import EvaluationResult, Table
 from taokit.tasks.classification.backends import ClassifierRunner, ModelInfo, open_runner
 from taokit.tasks.classification.data import (
     FolderReport,
@@ -46,10 +47,10 @@ def fallback_info(spec: ClassificationSpec | None, classmap: Path | None, data_d
                      spec.evaluate.center_crop)
 
 
-def open_checked(model_path: Path, spec: ClassificationSpec | None, request: Any, data_dir: Path | None,
+def open_checked(model_path: Path, spec: ClassificationSpec | None, request: ModelRequest, data_dir: Path | None,
                  ) -> ClassifierRunner:
     """The model, with its classes checked against -cm and its preprocessing against the spec."""
-    classmap = getattr(request, "classmap", None)
+    classmap = request.classmap
     runner = open_runner(model_path, backend=request.backend, device=request.device,
                          fallback=fallback_info(spec, classmap, data_dir))
     if classmap is not None:
@@ -72,7 +73,7 @@ def predict_folder(runner: ClassifierRunner, samples: list[tuple[Path, int]], ce
     return np.concatenate(outputs) if outputs else np.zeros((0, len(info.class_names)), np.float32)
 
 
-def _data_dir(spec: ClassificationSpec, request: Any) -> Path:
+def _data_dir(spec: ClassificationSpec, request: EvaluateRequest) -> Path:
     if request.image_dir is not None:
         return Path(request.image_dir)
     if request.use_training_set:
@@ -83,7 +84,8 @@ def _data_dir(spec: ClassificationSpec, request: Any) -> Path:
     return Path(spec.eval_dir)
 
 
-def run_evaluate(spec: ClassificationSpec, model_path: Path, request: Any) -> Result:
+def run_evaluate(spec: ClassificationSpec, request: EvaluateRequest) -> EvaluationResult:
+    model_path = request.model_path
     data_dir = _data_dir(spec, request)
     if request.label_dir is not None:
         log.warning("-l/--label_dir is not used by classification: labels are the class folder names")
@@ -99,7 +101,7 @@ def run_evaluate(spec: ClassificationSpec, model_path: Path, request: Any) -> Re
     log.info("evaluating %s (%s) on %d images of %s", model_path, runner.backend.name, len(folder.samples), data_dir)
     probs = predict_folder(runner, folder.samples, spec.evaluate.center_crop,
                            request.batch_size or spec.eval_batch_size, min(spec.evaluate.n_workers, 1))
-    runner.backend.close()
+    runner.close()
     labels = np.asarray([label for _, label in folder.samples])
     metrics = classification_metrics(probs, labels, list(info.class_names), top_k=(spec.evaluate.top_k,))
     k = spec.evaluate.top_k
@@ -119,7 +121,9 @@ def run_evaluate(spec: ClassificationSpec, model_path: Path, request: Any) -> Re
                                                             "dataset": str(data_dir)}, indent=2) + "\n")
         save_confusion_matrix(metrics.confusion, list(info.class_names), out / "confusion_matrix.png")
         lines += [f"metrics: {out / 'metrics.json'}", f"confusion matrix: {out / 'confusion_matrix.png'}"]
-    return Result(lines=lines, tables=tables, data={"metrics": data})
+    headline = {"accuracy": metrics.accuracy, f"top_{k}_accuracy": metrics.top_k[k],
+                **({"loss": metrics.loss} if metrics.loss is not None else {})}
+    return EvaluationResult(lines=lines, tables=tables, data={"metrics": data}, metrics=headline)
 
 
 def _report_table(metrics: ClassificationMetrics) -> Table:

@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from taokit.data.image_io import read_rgb
 from taokit.errors import ModelError
-from taokit.optimize.plan import ExportPlan
-from taokit.tasks.classification.backends import ARCH_METADATA_KEY
+from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.classification.data import FolderReport, class_order, read_image_folder
 from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, ClassifierArch, SoftmaxOutput
 from taokit.tasks.classification.network import load_model, preprocess_of
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, Preprocess, to_network
+from taokit.tasks.common.calibration import FilePreprocessor
 
 # The linear head and the softmax stay in float in INT8 models: they cost nothing, and a quantized softmax
 # output would give confidences in steps of 1/255.
 HEAD_NODES = ("/classifier/predictions/Gemm", "/Softmax")
 
 
-def preprocessor(pre: Preprocess, transform: EvalTransform) -> Callable[[Path], np.ndarray]:
+def preprocessor(pre: Preprocess, transform: EvalTransform) -> FilePreprocessor:
     """Image file -> network input (CHW float32), exactly as evaluation feeds the network."""
-
-    def preprocess(path: Path) -> np.ndarray:
-        return pre.apply(to_network(transform(read_rgb(path)), pre.bgr))
-
-    return preprocess
+    return FilePreprocessor(lambda image: pre.apply(to_network(transform(image), pre.bgr)))
 
 
 def training_images(spec: ClassificationSpec | None) -> list[Path]:
@@ -42,14 +35,13 @@ def training_images(spec: ClassificationSpec | None) -> list[Path]:
     return [p for p, _ in folder.samples]
 
 
-def calibration_source(spec: ClassificationSpec | None,
-                       chw: tuple[int, int, int]) -> tuple[Callable[[Path], np.ndarray], list[Path]]:
+def calibration_source(spec: ClassificationSpec | None, chw: tuple[int, int, int]) -> CalibrationSource:
     if spec is None:
         pre, transform = Preprocess.from_mode("caffe"), EvalTransform(chw[1:], "bilinear", False)
     else:
         pre = preprocess_of(spec)
         transform = EvalTransform(chw[1:], spec.model.interpolation, spec.evaluate.center_crop)  # type: ignore[arg-type]
-    return preprocessor(pre, transform), training_images(spec)
+    return CalibrationSource(preprocessor(pre, transform), training_images(spec))
 
 
 def deepstream_properties(arch: ClassifierArch) -> dict[str, Any]:
@@ -75,7 +67,7 @@ def export_plan(model_path: Path, spec: ClassificationSpec | None) -> ExportPlan
     labels = list(arch.class_names)
     return ExportPlan(model=SoftmaxOutput(model).eval(), input_name=INPUT_NAME, output_names=(OUTPUT_NAME,),
                       input_chw=(3, *arch.input_hw), labels=labels, preprocess=preprocess,
-                      images=training_images(spec), metadata={ARCH_METADATA_KEY: json.dumps(arch.to_dict())},
+                      images=training_images(spec), metadata=arch.metadata(),
                       deepstream=deepstream_properties(arch),
                       deepstream_labels=[";".join(labels)],  # nvinfer classifiers: one line per output layer
                       keep_float=list(HEAD_NODES))

@@ -10,7 +10,6 @@ import io
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from taokit.data.image_files import IMAGE_EXTENSIONS
 from taokit.data.image_sources import Frame, InputSet, batched, iter_frames, prefetch, resolve_inputs
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, UsageError
+from taokit.requests import InferenceRequest
 from taokit.results import Result, Table
 from taokit.tasks.classification.backends import ClassifierRunner
 from taokit.tasks.classification.evaluate import open_checked
@@ -38,7 +38,7 @@ def _inputs(arg: str) -> InputSet:
     return resolve_inputs(arg)
 
 
-def _model_path(spec: ClassificationSpec | None, request: Any) -> Path:
+def _model_path(spec: ClassificationSpec | None, request: InferenceRequest) -> Path:
     if request.model_path is not None:
         return Path(request.model_path)
     if spec is not None and (spec.inference.model_path or spec.evaluate.model_path):
@@ -52,7 +52,10 @@ def _predict(runner: ClassifierRunner, frames: list[Frame], transform: EvalTrans
     return runner.predict(batch)
 
 
-def run_inference(spec: ClassificationSpec | None, inputs_arg: str, request: Any) -> Result:
+def run_inference(spec: ClassificationSpec | None, request: InferenceRequest) -> Result:
+    if request.results_dir is None:
+        raise UsageError("inference needs -r/--results_dir (or -o) for its outputs")
+    inputs_arg = request.inputs
     model_path = _model_path(spec, request)
     inputs = _inputs(inputs_arg)
     runner = open_checked(model_path, spec, request, None)
@@ -72,7 +75,7 @@ def run_inference(spec: ClassificationSpec | None, inputs_arg: str, request: Any
                 name = str(frame.source) if inputs.kind == "images" else frame.name
                 rows.append((name, info.class_names[int(p.argmax())], float(p.max())))
     finally:
-        runner.backend.close()
+        runner.close()
     elapsed = time.perf_counter() - start
     for reason in skipped:
         log.warning("skipped: %s", reason)

@@ -6,7 +6,7 @@ Training uses its logits; export wraps it in `SoftmaxOutput`, whose single outpu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -14,13 +14,14 @@ from torch import nn
 
 from taokit.models.backbone import BackboneOptions
 from taokit.models.registry import build_backbone
+from taokit.tasks.common.arch import ArchRecord
 
 INPUT_NAME = "input_1"
 OUTPUT_NAME = "predictions/Softmax"
 
 
 @dataclass(frozen=True)
-class ClassifierArch:
+class ClassifierArch(ArchRecord):
     """Everything needed to rebuild the network and feed it; stored in model files and ONNX metadata."""
 
     arch: str
@@ -34,17 +35,6 @@ class ClassifierArch:
     preprocess: dict[str, Any] = field(default_factory=dict)  # transforms.Preprocess.to_dict()
     interpolation: str = "bilinear"
     center_crop: bool = False  # how validation images were cropped during training
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["class_names"], d["input_hw"] = list(self.class_names), list(self.input_hw)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClassifierArch:
-        data = dict(data)
-        data["class_names"], data["input_hw"] = tuple(data["class_names"]), tuple(data["input_hw"])
-        return cls(**data)
 
 
 class Classifier(nn.Module):

@@ -11,13 +11,11 @@ from torch import nn
 
 from taokit.engine.checkpoint import load_file
 from taokit.errors import ModelError, SpecError
-from taokit.models.layers import freeze
-from taokit.models.pretrained import load_matching, read_state_dict
-from taokit.models.surgery import apply_channel_config, channel_config
+from taokit.models.names import unavailable_arch
 from taokit.tasks.classification.model import Classifier, ClassifierArch
 from taokit.tasks.classification.spec import ClassificationSpec
-from taokit.tasks.classification.spec.unified import SUPPORTED_ARCHS
 from taokit.tasks.classification.transforms import Preprocess
+from taokit.tasks.common import model_file
 
 log = logging.getLogger("taokit.classification")
 TASK = "classification"
@@ -31,9 +29,9 @@ def preprocess_of(spec: ClassificationSpec) -> Preprocess:
 def check_arch(spec: ClassificationSpec) -> None:
     """Specs may name any TAO backbone; building one taokit does not have is the error."""
     m = spec.model
-    if m.arch not in SUPPORTED_ARCHS:
-        raise SpecError(f"backbone '{m.arch}' is not available in taokit; use one of {', '.join(SUPPORTED_ARCHS)} "
-                        "(resnet with 10, 18, 34 or 50 layers)", key=m.arch_key)
+    problem = unavailable_arch(m.arch)
+    if problem:
+        raise SpecError(problem, key=m.arch_key)
 
 
 def arch_from_spec(spec: ClassificationSpec, classes: list[str]) -> ClassifierArch:
@@ -46,29 +44,17 @@ def arch_from_spec(spec: ClassificationSpec, classes: list[str]) -> ClassifierAr
                           center_crop=spec.augment.center_crop)
 
 
-def build_from_file_data(data: dict[str, Any], source: Path) -> Classifier:
-    """Rebuild the exact network a taokit model file describes (pruned widths included)."""
-    try:
-        model = Classifier(ClassifierArch.from_dict(data["arch"]))
-        if data.get("channels"):
-            apply_channel_config(model, data["channels"])
-        model.load_state_dict(data["state_dict"])
-    except (KeyError, TypeError, RuntimeError) as err:
-        raise ModelError(f"{source}: model file does not describe a classification network "
-                         f"({str(err).splitlines()[0][:160]})") from None
-    return model
+def _build(arch: dict[str, Any]) -> Classifier:
+    return Classifier(ClassifierArch.from_dict(arch))
 
 
 def load_model(path: Path) -> tuple[Classifier, dict[str, Any]]:
-    data = load_file(path, task=TASK)
-    return build_from_file_data(data, path), data
+    return model_file.load_model(path, TASK, _build, "classification")
 
 
 def model_payload(model: nn.Module) -> dict[str, Any]:
-    """The model file body: enough to rebuild the network without pickled modules."""
-    net = getattr(model, "classifier", model)  # a SoftmaxOutput wrapper saves the classifier inside
-    return {"task": TASK, "arch": net.arch.to_dict(), "state_dict": net.state_dict(),
-            "channels": channel_config(net)}
+    """The model file body; a SoftmaxOutput wrapper saves the classifier inside it."""
+    return model_file.model_payload(TASK, getattr(model, "classifier", model))
 
 
 def _taokit_classifier(path: Path) -> dict[str, Any] | None:
@@ -89,23 +75,19 @@ def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifi
     else:
         model = Classifier(arch)
         if path is not None:
-            _load_pretrained(model, path, "train.pretrained_model_path")
+            model_file.load_pretrained(model, path, "train.pretrained_model_path and the arch")
     if spec.model.pretrained_backbone_path:
-        _load_pretrained(model.backbone, Path(spec.model.pretrained_backbone_path), "pretrained_backbone_path")
+        model_file.load_pretrained(model.backbone, Path(spec.model.pretrained_backbone_path),
+                                   "pretrained_backbone_path and the arch")
     _batch_norm_config(model, spec.model.bn_momentum, spec.model.bn_epsilon)
     blocks = range(len(model.blocks)) if spec.model.freeze_backbone else sorted(set(spec.model.freeze_blocks))
-    for i in blocks:
-        if not 0 <= i < len(model.blocks):
-            raise ModelError(f"freeze_blocks: block {i} does not exist (the {arch.arch} backbone has blocks "
-                             f"0-{len(model.blocks) - 1})")
-        freeze(model.blocks[i])
-    model.frozen_blocks = list(blocks)
+    model_file.freeze_blocks(model, blocks, "freeze_blocks")
     return model
 
 
 def _from_graph(data: dict[str, Any], path: Path, arch: ClassifierArch) -> Classifier:
     """TAO's retrain: the file's (pruned) graph and weights; a new head when the classes differ."""
-    model = build_from_file_data(data, path)
+    model = model_file.rebuild_model(data, path, _build, "classification")
     old = model.arch
     if (old.arch, old.num_layers) != (arch.arch, arch.num_layers):
         log.warning("%s is a %s%s network; training it instead of the spec's %s%s", path, old.arch,
@@ -121,13 +103,6 @@ def _from_graph(data: dict[str, Any], path: Path, arch: ClassifierArch) -> Class
     return model
 
 
-def _load_pretrained(model: nn.Module, path: Path, key: str) -> None:
-    report = load_matching(model, read_state_dict(path))
-    if report.matched == 0:
-        raise ModelError(f"{path}: no tensor matches the network by name and shape; check {key} and the arch")
-    log.info("pretrained %s: %s", path, report.describe())
-
-
 def _batch_norm_config(model: nn.Module, momentum: float | None, epsilon: float | None) -> None:
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
@@ -135,7 +110,3 @@ def _batch_norm_config(model: nn.Module, momentum: float | None, epsilon: float 
                 m.momentum = 1.0 - momentum  # Keras keeps `momentum` of the old value, torch of the new
             if epsilon is not None:
                 m.eps = epsilon
-
-
-def frozen_modules(model: Classifier) -> list[nn.Module]:
-    return [m for i in getattr(model, "frozen_blocks", []) for m in model.blocks[i]]

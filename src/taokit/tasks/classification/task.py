@@ -1,41 +1,54 @@
-"""The classification task: ImageFolder data, torchvision backbones, TAO's tf1 and PyTorch specs."""
+"""The classification task: ImageFolder data, torchvision backbones, TAO's tf1 and PyTorch specs.
+
+Heavy modules (torch, the spec schemas) are imported inside the methods, so that the CLI can list the
+task and what it supports without loading them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from taokit.results import Result
-from taokit.spec.base import SpecModel
-from taokit.tasks.base import GeneratedDataset, Task
-from taokit.tasks.classification.spec import ClassificationSpec, PytSpec, Tf1Spec, from_pyt, from_tf1
+from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 
 if TYPE_CHECKING:
-    from taokit.engine.fit import FitConfig, FitParts, TrainEnv
-    from taokit.optimize.plan import ExportPlan, PruneTarget
+    from torch import nn
+
+    from taokit.engine.fit import TrainEnv
+    from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
+    from taokit.requests import EvaluateRequest, InferenceRequest
+    from taokit.results import EvaluationResult, Result
+    from taokit.runtime.base import ModelIO
+    from taokit.spec.base import SpecModel
+    from taokit.tasks.classification.spec import ClassificationSpec
 
 
 class ClassificationTask(Task):
     name = "classification"
-    # Both TAO formats become one ClassificationSpec (adapt_spec); `taokit` is that config written out.
-    spec_kinds = {"tf1": Tf1Spec, "pyt": PytSpec, "taokit": ClassificationSpec}
-    implemented = frozenset({"default_specs", "train", "generate", "evaluate", "inference", "export",
-                             "gen_trt_engine", "benchmark", "prune"})
+    summary = "image classification (ImageFolder data; TAO's tf1 and PyTorch specs)"
     default_specs_package = "taokit.tasks.classification.default_specs"
     resume_exempt = ("train.epochs", "train.checkpoint_interval", "train.validation_interval", "data.n_workers",
                      "data.test_dir", "evaluate", "inference")
 
+    def schemas(self) -> dict[str, type[SpecModel]]:
+        # Both TAO formats become one ClassificationSpec (adapt_spec); `taokit` is that config written out.
+        from taokit.tasks.classification.spec import ClassificationSpec, PytSpec, Tf1Spec
+
+        return {"tf1": Tf1Spec, "pyt": PytSpec, "taokit": ClassificationSpec}
+
     def adapt_spec(self, spec: SpecModel, kind: str) -> SpecModel:
+        from taokit.tasks.classification.spec import PytSpec, Tf1Spec, from_pyt, from_tf1
+
         if isinstance(spec, Tf1Spec):
             return from_tf1(spec)
         if isinstance(spec, PytSpec):
             return from_pyt(spec)
         return spec
 
-    def build_training(self, spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, FitConfig, Any]:
-        from taokit.tasks.classification.training import build_training
-
-        return build_training(spec, env)
+    def model_in_spec(self, spec: SpecModel, action: str) -> Path | None:
+        section = spec.inference if action == "inference" else spec.evaluate  # type: ignore[attr-defined]
+        path = section.model_path or spec.evaluate.model_path  # type: ignore[attr-defined]
+        return Path(path) if path else None
 
     def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
         from taokit.tasks.classification.demo_data import CLASSES, generate
@@ -47,31 +60,35 @@ class ClassificationTask(Task):
             "specs/classification/demo.txt reads results/shapes/data: tao classification train -e "
             "specs/classification/demo.txt -r results/shapes/train"])
 
-    def evaluate(self, spec: ClassificationSpec, model_path: Path, request: Any) -> Result:
+    def build_training(self, spec: ClassificationSpec, env: TrainEnv) -> TrainingSetup:
+        from taokit.tasks.classification.training import build_training
+
+        return build_training(spec, env)
+
+    def evaluate(self, spec: ClassificationSpec, request: EvaluateRequest) -> EvaluationResult:
         from taokit.tasks.classification.evaluate import run_evaluate
 
-        return run_evaluate(spec, model_path, request)
+        return run_evaluate(spec, request)
 
-    def inference(self, spec: ClassificationSpec | None, inputs: str, request: Any) -> Result:
+    def inference(self, spec: ClassificationSpec | None, request: InferenceRequest) -> Result:
         from taokit.tasks.classification.inference import run_inference
 
-        return run_inference(spec, inputs, request)
+        return run_inference(spec, request)
 
     def export_plan(self, model_path: Path, spec: ClassificationSpec | None) -> ExportPlan:
         from taokit.tasks.classification.export import export_plan
 
         return export_plan(model_path, spec)
 
-    def calibration_source(self, spec: ClassificationSpec | None, chw: tuple[int, int, int]) -> Any:
+    def calibration_source(self, spec: ClassificationSpec | None, chw: tuple[int, int, int]) -> CalibrationSource:
         from taokit.tasks.classification.export import calibration_source
 
         return calibration_source(spec, chw)
 
-    def open_backend(self, model_path: Path, *, backend: str | None = None, device: str | None = None) -> Any:
-        from taokit.runtime.select import open_backend
+    def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
         from taokit.tasks.classification.backends import load_torch
 
-        return open_backend(model_path, load_torch=load_torch, backend=backend, device=device)
+        return load_torch(model_path)
 
     def prune_target(self, model_path: Path) -> PruneTarget:
         import torch

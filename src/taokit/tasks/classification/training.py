@@ -13,6 +13,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from taokit.engine.fit import FitConfig, FitParts, TrainEnv
+from taokit.engine.hooks import Hook, LoopState
+from taokit.engine.sampler import EpochSampler, SamplerEpoch
 from taokit.engine.schedules import (
     ConstantLR,
     EpochDecay,
@@ -23,7 +25,7 @@ from taokit.engine.schedules import (
     TimeDecay,
 )
 from taokit.errors import DataError, SpecError
-from taokit.models.layers import set_batch_norm_frozen
+from taokit.tasks.base import TrainingSetup
 from taokit.tasks.classification.data import (
     FolderReport,
     ImageFolder,
@@ -31,19 +33,36 @@ from taokit.tasks.classification.data import (
     read_image_folder,
     write_classmap,
 )
-from taokit.tasks.classification.dataset import EpochSampler, EvalDataset, MixUp, TrainDataset
+from taokit.tasks.classification.dataset import EvalDataset, MixUp, TrainDataset
 from taokit.tasks.classification.epoch_log import EpochMeter, TrainingCsv
 from taokit.tasks.classification.network import (
     build_for_training,
     check_arch,
-    frozen_modules,
     model_payload,
     preprocess_of,
 )
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, TrainTransform
+from taokit.tasks.common.model_file import frozen_modules
+from taokit.tasks.common.training import layer_parameters, norm_penalty, train_mode_setter
 
 log = logging.getLogger("taokit.classification")
+_SCOPE_LAYERS = {"conv2d": nn.Conv2d, "dense": nn.Linear}  # TAO's regularizer scope names
+LOG_EVERY_STEPS = 20  # TAO's classification specs have no such key; TensorBoard gets the loss this often
+
+
+class _EpochLog(Hook):
+    """Per-epoch training accuracy (reset at each epoch) and TAO's training.csv (main rank)."""
+
+    def __init__(self, meter: EpochMeter, csv: TrainingCsv | None) -> None:
+        self.meter, self.csv = meter, csv
+
+    def before_epoch(self, state: LoopState) -> None:
+        self.meter.reset()
+
+    def after_epoch(self, state: LoopState, kpi: dict[str, Any]) -> None:
+        if self.csv is not None and state.is_main:
+            self.csv.write(state.epoch, kpi, state.lr)
 
 
 def build_schedule(spec: ClassificationSpec) -> Schedule:
@@ -68,8 +87,7 @@ def build_optimizer(spec: ClassificationSpec, model: nn.Module) -> torch.optim.O
     """Parameter groups carry the weight decay: the optimizer's own, plus TAO's L2 regularizer on the
     kernels in its scope (Keras adds weight * sum(w^2) to the loss, i.e. 2 * weight to the decay)."""
     o, reg = spec.train.optimizer, spec.train.regularizer
-    kinds = {"conv2d": nn.Conv2d, "dense": nn.Linear}
-    scoped = tuple(kinds[s] for s in reg.scope)
+    scoped = tuple(_SCOPE_LAYERS[s] for s in reg.scope)
     kernels = {id(m.weight) for m in model.modules() if scoped and isinstance(m, scoped)}
     groups: dict[float, list[nn.Parameter]] = {}
     for name, p in model.named_parameters():
@@ -90,12 +108,12 @@ def build_optimizer(spec: ClassificationSpec, model: nn.Module) -> torch.optim.O
 
 
 def build_l1(spec: ClassificationSpec, model: nn.Module) -> Any:
+    """TAO's L1 regularizer on the kernels in its scope, as a loss term (L2 is weight decay, above)."""
     reg = spec.train.regularizer
-    if reg.type != "l1" or reg.weight == 0:
+    if reg.type != "l1":
         return None
-    kinds = tuple({"conv2d": nn.Conv2d, "dense": nn.Linear}[s] for s in reg.scope)
-    kernels = [m.weight for m in model.modules() if isinstance(m, kinds) and m.weight.requires_grad]
-    return lambda _: reg.weight * sum(k.abs().sum() for k in kernels)
+    kinds = tuple(_SCOPE_LAYERS[s] for s in reg.scope)
+    return norm_penalty(layer_parameters(model, kinds, biases=False), "L1", reg.weight)
 
 
 def load_folders(spec: ClassificationSpec, strict: bool) -> tuple[ImageFolder, ImageFolder | None, FolderReport]:
@@ -123,7 +141,7 @@ def load_folders(spec: ClassificationSpec, strict: bool) -> tuple[ImageFolder, I
     return train, val, report
 
 
-def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, FitConfig, FolderReport]:
+def build_training(spec: ClassificationSpec, env: TrainEnv) -> TrainingSetup:
     """Model, data, loss, optimizer, schedule and validation of one training run."""
     check_arch(spec)  # before reading any data
     train, val, report = load_folders(spec, env.strict)
@@ -135,7 +153,7 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, F
     offset, factor = (torch.as_tensor(v, device=env.device).view(1, 3, 1, 1) for v in pre.channel_params())
     t = spec.train
     workers = min(spec.data.n_workers, os.cpu_count() or 1)
-    sampler = EpochSampler(len(train.samples), t.seed, env.dist.rank, env.dist.world_size)
+    sampler = EpochSampler(len(train.samples), t.seed, rank=env.dist.rank, world_size=env.dist.world_size)
     batch = min(t.batch_size, len(sampler))
     loader = DataLoader(TrainDataset(train.samples, TrainTransform(spec.input_hw, spec.model.interpolation,
                                                                    spec.augment), pre.bgr, t.seed),
@@ -148,15 +166,10 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, F
                                 batch_size=spec.eval_batch_size, num_workers=min(workers, 1))
     log.info("training on %d images of %d classes, validating on %d", len(train.samples), len(classes),
              len(val.samples) if val else 0)
-    mixup, meter, frozen = MixUp(spec.augment.mixup_alpha, t.seed), EpochMeter(), frozen_modules(model)
+    mixup, meter = MixUp(spec.augment.mixup_alpha, t.seed), EpochMeter()
 
     def normalize(images: torch.Tensor) -> torch.Tensor:
         return (images.to(env.device, non_blocking=True).float() - offset) * factor
-
-    def make_loader(epoch: int) -> DataLoader:
-        sampler.set_epoch(epoch)
-        meter.reset()
-        return loader
 
     def compute_loss(net: nn.Module, batch_: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         images, labels = normalize(batch_[0]), batch_[1].to(env.device)
@@ -168,13 +181,6 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, F
         meter.add(logits.detach(), labels if lam >= 0.5 else shuffled)
         return loss, {}
 
-    def set_train_mode(net: nn.Module) -> None:
-        net.train()
-        if spec.model.freeze_bn:
-            set_batch_norm_frozen(net)
-        for m in frozen:  # frozen blocks keep their batch-norm statistics too
-            m.eval()
-
     def validate(net: nn.Module) -> dict[str, float]:
         total, loss_sum, correct = 0, 0.0, 0
         for images, labels in val_loader:  # type: ignore[union-attr]
@@ -185,16 +191,16 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> tuple[FitParts, F
             total += len(labels)
         return {"val_accuracy": correct / max(total, 1), "val_loss": loss_sum / max(total, 1)}
 
-    optimizer = build_optimizer(spec, model)
-    loggers = []
-    if env.results_dir is not None:
-        loggers.append(TrainingCsv(env.results_dir / "training.csv", meter, lambda: optimizer.param_groups[0]["lr"]))
+    csv = TrainingCsv(env.results_dir / "training.csv", meter) if env.results_dir is not None else None
     parts = FitParts(
-        model=model, optimizer=optimizer, schedule=build_schedule(spec), make_loader=make_loader,
-        steps_per_epoch=len(loader), compute_loss=compute_loss, model_payload=model_payload,
+        model=model, optimizer=build_optimizer(spec, model), schedule=build_schedule(spec), loader=loader,
+        compute_loss=compute_loss, model_payload=model_payload,
         validate=validate if val_loader is not None else None, monitor="val_accuracy",
-        regularization=build_l1(spec, model), stateful={"mixup": mixup}, set_train_mode=set_train_mode,
-        batch_size=batch, epoch_loggers=loggers)
-    config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval, first_validation_epoch=1,
-                       validation_period=t.validation_interval, use_amp=env.use_amp)
-    return parts, config, report
+        regularization=build_l1(spec, model),
+        set_train_mode=train_mode_setter(spec.model.freeze_bn, frozen_modules(model)),
+        stateful={"mixup": mixup}, hooks=[SamplerEpoch(sampler), _EpochLog(meter, csv)])
+    # checkpoint_interval 0 keeps only the last epoch's checkpoint
+    config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval or t.epochs,
+                       first_validation_epoch=1, validation_period=t.validation_interval,
+                       log_every_steps=LOG_EVERY_STEPS, use_amp=env.use_amp)
+    return TrainingSetup(parts, config, report.warnings())

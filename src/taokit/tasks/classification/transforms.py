@@ -12,10 +12,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from taokit.data.image_io import resize_image
 from taokit.tasks.classification.spec.unified import AugmentSection
 
 CROP_PADDING = 32  # TAO's center crop: resize to cover (W + 32, H + 32), then crop the middle
-_INTERPOLATION = {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
 _DEFAULTS = {"caffe": ((103.939, 116.779, 123.68), (1.0, 1.0, 1.0)),  # BGR pixels, mean only
              "torch": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),  # RGB in [0, 1]
              "tf": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))}  # RGB in [0, 1] -> [-1, 1]
@@ -59,21 +59,12 @@ class Preprocess:
         return ((chw.astype(np.float32) - offset[:, None, None]) * factor[:, None, None]).astype(np.float32)
 
 
-def resize(image: np.ndarray, hw: tuple[int, int], interpolation: str) -> np.ndarray:
-    h, w = hw
-    if image.shape[:2] == (h, w):
-        return image
-    shrink = image.shape[0] > h and image.shape[1] > w
-    flag = cv2.INTER_AREA if shrink and interpolation == "bilinear" else _INTERPOLATION[interpolation]
-    return cv2.resize(image, (w, h), interpolation=flag)
-
-
 def _cover(image: np.ndarray, min_w: float, min_h: float, interpolation: str) -> np.ndarray:
     """Resize keeping the aspect ratio so that the image covers min_w x min_h."""
     h, w = image.shape[:2]
     ratio = max(min_w / w, min_h / h)
-    return resize(image, (max(int(h * ratio), int(np.ceil(min_h))), max(int(w * ratio), int(np.ceil(min_w)))),
-                  interpolation)
+    hw = (max(int(h * ratio), int(np.ceil(min_h))), max(int(w * ratio), int(np.ceil(min_w))))
+    return resize_image(image, hw, interpolation)
 
 
 def center_crop(image: np.ndarray, hw: tuple[int, int], interpolation: str) -> np.ndarray:
@@ -138,7 +129,7 @@ class TrainTransform:
         a = self.augment
         if a.random_crop:
             image = random_crop(image, self.hw, self.interpolation, (a.crop_fraction_min, a.crop_fraction_max), rng)
-        image = resize(image, self.hw, self.interpolation)
+        image = resize_image(image, self.hw, self.interpolation)
         if a.color_probability and rng.random() < a.color_probability:
             image = color_jitter(image, a, rng)
         if a.hflip_probability and rng.random() < a.hflip_probability:
@@ -146,7 +137,7 @@ class TrainTransform:
         if a.vflip_probability and rng.random() < a.vflip_probability:
             image = image[::-1]
         if a.rotate_probability and a.rotate_angles and rng.random() < a.rotate_probability:
-            image = resize(rotate(image, float(rng.choice(a.rotate_angles))), self.hw, self.interpolation)
+            image = resize_image(rotate(image, float(rng.choice(a.rotate_angles))), self.hw, self.interpolation)
         return image
 
 
@@ -159,7 +150,7 @@ class EvalTransform:
     def __call__(self, image: np.ndarray) -> np.ndarray:
         if self.center_crop:
             image = center_crop(image, self.hw, self.interpolation)
-        return resize(image, self.hw, self.interpolation)
+        return resize_image(image, self.hw, self.interpolation)
 
 
 def to_network(image: np.ndarray, bgr: bool) -> np.ndarray:

@@ -12,6 +12,7 @@ import math
 import cv2
 import numpy as np
 
+from taokit.data.image_io import resize_image
 from taokit.tasks.detectnet.spec.dataset import ColorAugmentation, Preprocessing, SpatialAugmentation
 
 
@@ -24,8 +25,7 @@ def crop_and_resize(image: np.ndarray, boxes: np.ndarray, pre: Preprocessing) ->
     h, w = image.shape[:2]
     out_w, out_h = pre.output_image_width, pre.output_image_height
     if (h, w) != (out_h, out_w):
-        interp = cv2.INTER_AREA if w > out_w and h > out_h else cv2.INTER_LINEAR
-        image = cv2.resize(image, (out_w, out_h), interpolation=interp)
+        image = resize_image(image, (out_h, out_w))
         boxes *= np.array([out_w / w, out_h / h, out_w / w, out_h / h], np.float32)
     return np.ascontiguousarray(image), clip_boxes(boxes, out_w, out_h)
 

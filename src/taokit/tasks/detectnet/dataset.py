@@ -1,19 +1,18 @@
 """Torch datasets for DetectNet_v2: records -> (uint8 image, coverage/bbox targets) at the network size.
 
-Training samples are addressed as (epoch, index) by `EpochSampler`, and every random draw of the
+Training samples are addressed as (epoch, index) by `engine.sampler.EpochSampler`, and every random draw of the
 augmentation comes from a generator seeded with (seed, epoch, index): runs are reproducible with any
 number of workers and resume exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset
 
 from taokit.data.image_io import read_rgb
 from taokit.data.records import DatasetReport, ImageRecord
@@ -114,28 +113,3 @@ class EvalDataset(Dataset):
 def collate_eval(batch: list[tuple[torch.Tensor, np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, list, list]:
     images, boxes, ids = zip(*batch, strict=True)
     return torch.stack(images), list(boxes), list(ids)
-
-
-class EpochSampler(Sampler[tuple[int, int]]):
-    """Yields (epoch, index): a seeded shuffle per epoch, split across DDP ranks."""
-
-    def __init__(self, size: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1) -> None:
-        self.size, self.seed, self.shuffle = size, seed, shuffle
-        self.rank, self.world_size = rank, world_size
-        self.epoch = 1
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return -(-self.size // self.world_size)
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        if self.shuffle:
-            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            order = torch.randperm(self.size, generator=generator).tolist()
-        else:
-            order = list(range(self.size))
-        padded = order + order[: len(self) * self.world_size - self.size]  # equal steps on every rank
-        for index in padded[self.rank :: self.world_size]:
-            yield (self.epoch, index)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 from torch.utils.data import DataLoader
 
 from taokit.data.kitti import read_kitti_dataset
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, ModelError, UsageError
-from taokit.results import Result, Table
+from taokit.requests import EvaluateRequest
+from taokit.results import EvaluationResult, Table
 from taokit.tasks.detectnet.backends import open_runner
 from taokit.tasks.detectnet.dataset import EvalDataset, collate_eval, to_samples
 from taokit.tasks.detectnet.evaluation import evaluate
@@ -23,20 +23,7 @@ from taokit.tasks.detectnet.spec import DetectNetExperiment
 log = logging.getLogger("taokit.detectnet")
 
 
-@dataclass(frozen=True)
-class EvaluateOptions:
-    results_dir: Path | None = None
-    batch_size: int | None = None
-    image_dir: Path | None = None
-    label_dir: Path | None = None
-    use_training_set: bool = False
-    backend: str | None = None
-    device: str | None = None
-    strict: bool = False
-    classmap: Path | None = None  # classification's -cm/--classmap; detectnet's classes come from the spec
-
-
-def _records(spec: DetectNetExperiment, opts: EvaluateOptions) -> list:
+def _records(spec: DetectNetExperiment, opts: EvaluateRequest) -> list:
     if opts.image_dir is not None:
         if opts.label_dir is None:
             raise UsageError("-i/--image_dir needs -l/--label_dir with the KITTI labels of those images")
@@ -53,7 +40,8 @@ def _records(spec: DetectNetExperiment, opts: EvaluateOptions) -> list:
     return records
 
 
-def run_evaluate(spec: DetectNetExperiment, model_path: Path, opts: EvaluateOptions) -> Result:
+def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> EvaluationResult:
+    model_path = opts.model_path
     runner = open_runner(model_path, backend=opts.backend, device=opts.device, class_names=spec.class_names,
                          input_hw=spec.input_hw)
     if runner.info.input_hw != spec.input_hw:
@@ -66,7 +54,7 @@ def run_evaluate(spec: DetectNetExperiment, model_path: Path, opts: EvaluateOpti
                         num_workers=min(spec.training_config.n_workers, 1))
     log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
     metrics = evaluate(runner.predict, loader, spec, total=len(loader))
-    runner.backend.close()
+    runner.close()
     lines = [f"mAP ({spec.evaluation_config.average_precision_mode}): {metrics.mAP:.4f}",
              f"COCO mAP@[.5:.95]: {metrics.map:.4f}  AP50: {metrics.map_50:.4f}  AP75: {metrics.map_75:.4f}"]
     if opts.results_dir is not None:
@@ -74,7 +62,10 @@ def run_evaluate(spec: DetectNetExperiment, model_path: Path, opts: EvaluateOpti
         atomic_write_text(opts.results_dir / "metrics.json", json.dumps(metrics.to_dict(), indent=2) + "\n")
         save_pr_curves(metrics, opts.results_dir / "pr_curves.png")
         lines += [f"metrics: {opts.results_dir / 'metrics.json'}", f"PR curves: {opts.results_dir / 'pr_curves.png'}"]
-    return Result(lines=lines, tables=[_table(metrics)], data={"metrics": metrics.to_dict()})
+    headline = {"mAP": metrics.mAP, "coco_mAP": metrics.map, "AP50": metrics.map_50, "AP75": metrics.map_75,
+                **{f"AP_{name}": r.ap for name, r in metrics.per_class.items()}}
+    return EvaluationResult(lines=lines, tables=[_table(metrics)], data={"metrics": metrics.to_dict()},
+                            metrics=headline)
 
 
 def _table(metrics: DetectionMetrics) -> Table:

@@ -14,11 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from taokit.data.image_io import resize_image
 from taokit.data.image_sources import Frame, InputSet, batched, iter_frames, prefetch, resolve_inputs
 from taokit.data.kitti import format_detection
 from taokit.data.records import Detection
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, UsageError
+from taokit.requests import InferenceRequest
 from taokit.results import Result
 from taokit.tasks.detectnet.backends import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.postprocess import (
@@ -34,18 +36,6 @@ from taokit.tasks.detectnet.visualize import default_color, draw_detections
 log = logging.getLogger("taokit.detectnet")
 
 
-@dataclass(frozen=True)
-class InferenceOptions:
-    results_dir: Path
-    model_path: Path | None = None
-    batch_size: int | None = None
-    backend: str | None = None
-    device: str | None = None
-    strict: bool = False
-    overlays: bool | None = None  # None: as the spec says (bbox_handler_config.disable_overlay)
-    classmap: Path | None = None  # classification's -cm/--classmap; detectnet's classes come from the spec
-
-
 @dataclass
 class _Settings:
     model_path: Path
@@ -57,9 +47,10 @@ class _Settings:
     kitti_dump: bool = True
     overlay: bool = True
     line_width: int = 2
+    device: str | None = None
 
 
-def _settings(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opts: InferenceOptions) -> _Settings:
+def _settings(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opts: InferenceRequest) -> _Settings:
     if isinstance(spec, DetectNetInferenceSpec):
         cfg, handler = spec.inferencer_config, spec.bbox_handler_config
         colors = {}
@@ -71,13 +62,21 @@ def _settings(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opts: I
         model = opts.model_path or (Path(cfg.model_path) if cfg.model_path else None)
         return _Settings(_need_model(model), list(cfg.target_classes), (cfg.image_height, cfg.image_width),
                          opts.batch_size or cfg.batch_size, from_inference_spec(spec), colors,
-                         handler.kitti_dump, not handler.disable_overlay, handler.overlay_linewidth)
+                         handler.kitti_dump, not handler.disable_overlay, handler.overlay_linewidth,
+                         opts.device or _spec_gpu(cfg.gpu_index))
     if isinstance(spec, DetectNetExperiment):
         params = {n: ClassPostprocess(p.clustering, p.confidence_model) for n, p in from_experiment(spec).items()}
         colors = {n: default_color(i) for i, n in enumerate(spec.class_names)}
         return _Settings(_need_model(opts.model_path), spec.class_names, spec.input_hw,
                          opts.batch_size or spec.training_config.batch_size_per_gpu, params, colors)
     return _Settings(_need_model(opts.model_path), None, None, opts.batch_size or 8, None, {})
+
+
+def _spec_gpu(index: int) -> str | None:
+    """inferencer_config.gpu_index picks the GPU when the command line does not (no GPU: the CPU)."""
+    import torch
+
+    return f"cuda:{index}" if torch.cuda.is_available() and index < torch.cuda.device_count() else None
 
 
 def _need_model(path: Path | None) -> Path:
@@ -138,22 +137,18 @@ def _prepare(frames: list[Frame], hw: tuple[int, int]) -> np.ndarray:
     h, w = hw
     out = np.empty((len(frames), 3, h, w), np.float32)
     for i, frame in enumerate(frames):
-        img = frame.image
-        if img.shape[:2] != (h, w):
-            shrink = img.shape[0] > h and img.shape[1] > w
-            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-        out[i] = img.transpose(2, 0, 1)
+        out[i] = resize_image(frame.image, hw).transpose(2, 0, 1)
     out *= 1.0 / 255.0
     return out
 
 
-def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, inputs_arg: str,
-                  opts: InferenceOptions) -> Result:
+def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opts: InferenceRequest) -> Result:
     cv2.setNumThreads(1)  # decoding runs beside the model; OpenCV's own pool would only compete for cores
     settings = _settings(spec, opts)
-    if opts.overlays is not None:
-        settings.overlay = opts.overlays
-    runner = open_runner(settings.model_path, backend=opts.backend, device=opts.device,
+    if opts.results_dir is None:
+        raise UsageError("inference needs -r/--results_dir (or -o) for its outputs")
+    inputs_arg = opts.inputs
+    runner = open_runner(settings.model_path, backend=opts.backend, device=settings.device or opts.device,
                          class_names=settings.class_names, input_hw=settings.input_hw)
     inputs = resolve_inputs(inputs_arg)
     info = runner.info
@@ -171,7 +166,7 @@ def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, inp
             count += len(batch)
     finally:
         writer.close()
-        runner.backend.close()
+        runner.close()
     elapsed = time.perf_counter() - start
     for reason in skipped:
         log.warning("skipped: %s", reason)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -10,6 +10,7 @@ from torch import nn
 
 from taokit.models.backbone import BackboneOptions
 from taokit.models.registry import build_backbone
+from taokit.tasks.common.arch import ArchRecord
 
 STRIDE = 16
 OUTPUT_NAMES = ("output_cov/Sigmoid", "output_bbox/BiasAdd")
@@ -17,7 +18,7 @@ INPUT_NAME = "input_1"
 
 
 @dataclass(frozen=True)
-class DetectNetArch:
+class DetectNetArch(ArchRecord):
     """Everything needed to rebuild the network; stored in every model file (plain types only)."""
 
     arch: str
@@ -31,19 +32,6 @@ class DetectNetArch:
     bbox_scale: float = 35.0
     bbox_offset: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["class_names"] = list(self.class_names)
-        d["input_hw"] = list(self.input_hw)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DetectNetArch:
-        data = dict(data)
-        data["class_names"] = tuple(data["class_names"])
-        data["input_hw"] = tuple(data["input_hw"])
-        return cls(**data)
 
     @property
     def grid_hw(self) -> tuple[int, int]:
@@ -75,8 +63,3 @@ class DetectNetV2(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.dropout(self.backbone(x))
         return torch.sigmoid(self.output_cov(features)), self.output_bbox(features)
-
-    @property
-    def head_modules(self) -> list[nn.Module]:
-        """The output layers; pruning never touches them (TAO's rule)."""
-        return [self.output_cov, self.output_bbox]

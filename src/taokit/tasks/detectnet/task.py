@@ -1,26 +1,34 @@
-"""The detectnet task: DetectNet_v2 specs, model, targets, clustering and metrics behind the Task protocol."""
+"""The detectnet task: DetectNet_v2 specs, model, targets, clustering and metrics behind the Task protocol.
+
+Heavy modules (torch, the spec schemas) are imported inside the methods, so that the CLI can list the
+task and what it supports without loading them.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from taokit.results import Result, Table
-from taokit.tasks.base import GeneratedDataset, Task
-from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment, DetectNetInferenceSpec
+from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 
 if TYPE_CHECKING:
-    from taokit.engine.fit import FitConfig, FitParts, TrainEnv
-    from taokit.optimize.plan import ExportPlan, PruneTarget
+    from torch import nn
+
+    from taokit.engine.fit import TrainEnv
+    from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
+    from taokit.requests import EvaluateRequest, InferenceRequest
+    from taokit.results import EvaluationResult, Result
+    from taokit.runtime.base import ModelIO
+    from taokit.spec.base import SpecModel
+    from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment, DetectNetInferenceSpec
+
+log = logging.getLogger("taokit.detectnet")
 
 
 class DetectNetTask(Task):
     name = "detectnet"
-    spec_kinds = {
-        "experiment": DetectNetExperiment,
-        "dataset_convert": DatasetExportConfig,
-        "inference": DetectNetInferenceSpec,
-    }
+    summary = "DetectNet_v2 object detection (KITTI/COCO/YOLO data, DeepStream-ready exports)"
     action_spec_kinds = {
         "dataset_convert": "dataset_convert",
         "train": "experiment",
@@ -29,18 +37,28 @@ class DetectNetTask(Task):
         "export": "experiment",
         "gen_trt_engine": "experiment",
     }
-    implemented = frozenset({"default_specs", "train", "generate", "dataset_convert", "evaluate", "inference",
-                             "export", "gen_trt_engine", "benchmark", "prune"})
     default_specs_package = "taokit.tasks.detectnet.default_specs"
     resume_exempt = (
         "training_config.num_epochs", "training_config.checkpoint_interval", "training_config.n_workers",
         "training_config.visualizer", "evaluation_config", "postprocessing_config",
     )
 
-    def build_training(self, spec: DetectNetExperiment, env: TrainEnv) -> tuple[FitParts, FitConfig, Any]:
-        from taokit.tasks.detectnet.training import build_training
+    def schemas(self) -> dict[str, type[SpecModel]]:
+        from taokit.tasks.detectnet.spec import (
+            DatasetExportConfig,
+            DetectNetExperiment,
+            DetectNetInferenceSpec,
+        )
 
-        return build_training(spec, env)
+        return {"experiment": DetectNetExperiment, "dataset_convert": DatasetExportConfig,
+                "inference": DetectNetInferenceSpec}
+
+    def model_in_spec(self, spec: SpecModel, action: str) -> Path | None:
+        from taokit.tasks.detectnet.spec import DetectNetInferenceSpec
+
+        if isinstance(spec, DetectNetInferenceSpec) and spec.inferencer_config.model_path:
+            return Path(spec.inferencer_config.model_path)
+        return None
 
     def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
         from taokit.tasks.detectnet.demo_data import generate
@@ -51,13 +69,12 @@ class DetectNetTask(Task):
             f"unlabelled test images: {output_dir / 'testing' / 'image_2'}"])
 
     def convert_dataset(self, spec: DatasetExportConfig, output_prefix: Path, *, strict: bool) -> Result:
-        import logging
-
+        from taokit.results import Result, Table
         from taokit.tasks.detectnet.dataset_convert import convert_dataset
 
         summary = convert_dataset(spec, output_prefix, strict=strict)
         for warning in summary.report.warnings():
-            logging.getLogger("taokit.detectnet").warning(warning)
+            log.warning(warning)
         folds = ", ".join(f"fold {k}: {v}" for k, v in sorted(summary.images_per_fold.items(),
                                                                  key=lambda kv: (kv[0] is None, kv[0] or 0)))
         rows = [[name, count] for name, count in sorted(summary.objects_per_class.items())]
@@ -68,32 +85,36 @@ class DetectNetTask(Task):
             data={"images_per_fold": {str(k): v for k, v in summary.images_per_fold.items()},
                   "objects_per_class": summary.objects_per_class})
 
-    def evaluate(self, spec: DetectNetExperiment, model_path: Path, options: Any) -> Result:
-        from taokit.tasks.detectnet.evaluate import EvaluateOptions, run_evaluate
+    def build_training(self, spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
+        from taokit.tasks.detectnet.training import build_training
 
-        return run_evaluate(spec, model_path, EvaluateOptions(**vars(options)))
+        return build_training(spec, env)
 
-    def inference(self, spec: DetectNetExperiment | DetectNetInferenceSpec | None, inputs: str,
-                  options: Any) -> Result:
-        from taokit.tasks.detectnet.inference import InferenceOptions, run_inference
+    def evaluate(self, spec: DetectNetExperiment, request: EvaluateRequest) -> EvaluationResult:
+        from taokit.tasks.detectnet.evaluate import run_evaluate
 
-        return run_inference(spec, inputs, InferenceOptions(**vars(options)))
+        return run_evaluate(spec, request)
+
+    def inference(self, spec: DetectNetExperiment | DetectNetInferenceSpec | None,
+                  request: InferenceRequest) -> Result:
+        from taokit.tasks.detectnet.inference import run_inference
+
+        return run_inference(spec, request)
 
     def export_plan(self, model_path: Path, spec: DetectNetExperiment | None) -> ExportPlan:
         from taokit.tasks.detectnet.export import export_plan
 
         return export_plan(model_path, spec)
 
-    def calibration_source(self, spec: DetectNetExperiment | None, chw: tuple[int, int, int]) -> Any:
+    def calibration_source(self, spec: DetectNetExperiment | None, chw: tuple[int, int, int]) -> CalibrationSource:
         from taokit.tasks.detectnet.export import calibration_source
 
         return calibration_source(spec, chw)
 
-    def open_backend(self, model_path: Path, *, backend: str | None = None, device: str | None = None) -> Any:
-        from taokit.runtime.select import open_backend
+    def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
         from taokit.tasks.detectnet.backends import load_torch
 
-        return open_backend(model_path, load_torch=load_torch, backend=backend, device=device)
+        return load_torch(model_path)
 
     def prune_target(self, model_path: Path) -> PruneTarget:
         import torch

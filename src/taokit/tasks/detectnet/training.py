@@ -11,13 +11,17 @@ from torch.utils.data import DataLoader
 
 from taokit.data.records import DatasetReport
 from taokit.engine.fit import FitConfig, FitParts, TrainEnv
+from taokit.engine.hooks import Hook, LoopState
+from taokit.engine.sampler import EpochSampler, SamplerEpoch
 from taokit.engine.schedules import EarlyStoppingAnnealing, Schedule, SoftStartAnnealing
 from taokit.errors import DataError
-from taokit.models.layers import set_batch_norm_frozen
-from taokit.tasks.detectnet.dataset import EpochSampler, EvalDataset, TrainDataset, collate_eval, to_samples
+from taokit.tasks.base import TrainingSetup
+from taokit.tasks.common.model_file import frozen_modules
+from taokit.tasks.common.training import layer_parameters, norm_penalty, train_mode_setter
+from taokit.tasks.detectnet.dataset import EvalDataset, TrainDataset, collate_eval, to_samples
 from taokit.tasks.detectnet.evaluation import evaluate, torch_predictor, validation_preview
 from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
-from taokit.tasks.detectnet.network import build_for_training, frozen_modules, model_payload
+from taokit.tasks.detectnet.network import build_for_training, model_payload
 from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
@@ -50,21 +54,6 @@ def build_cost(spec: DetectNetExperiment) -> DetectNetCost:
     return DetectNetCost(classes, cf.enable_autoweighting, cf.min_objective_weight, cf.max_objective_weight)
 
 
-def build_regularization(spec: DetectNetExperiment, model: nn.Module) -> Any:
-    reg = spec.training_config.regularizer
-    if reg.type == "NO_REG" or reg.weight == 0:
-        return None
-    params = [p for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))
-              for p in m.parameters(recurse=False) if p.requires_grad]
-    power = 1 if reg.type == "L1" else 2
-
-    def penalty(_: nn.Module) -> torch.Tensor:
-        total = sum(p.abs().sum() if power == 1 else p.pow(2).sum() for p in params)
-        return reg.weight * total  # type: ignore[return-value]
-
-    return penalty
-
-
 def _loaders(spec: DetectNetExperiment, env: TrainEnv) -> tuple[DataLoader, DataLoader | None, EpochSampler,
                                                                  DatasetReport]:
     records = load_training_records(spec.dataset_config, strict=env.strict)
@@ -74,7 +63,7 @@ def _loaders(spec: DetectNetExperiment, env: TrainEnv) -> tuple[DataLoader, Data
         raise DataError("no training images: check dataset_config.data_sources and validation_fold")
     val = to_samples(records.val, spec.class_names, mapping)
     tc = spec.training_config
-    sampler = EpochSampler(len(train), spec.random_seed, True, env.dist.rank, env.dist.world_size)
+    sampler = EpochSampler(len(train), spec.random_seed, rank=env.dist.rank, world_size=env.dist.world_size)
     workers = tc.n_workers
     train_loader = DataLoader(TrainDataset(train, spec, spec.random_seed), batch_size=tc.batch_size_per_gpu,
                               sampler=sampler, num_workers=workers, persistent_workers=workers > 0,
@@ -88,7 +77,38 @@ def _loaders(spec: DetectNetExperiment, env: TrainEnv) -> tuple[DataLoader, Data
     return train_loader, val_loader, sampler, records.report
 
 
-def build_training(spec: DetectNetExperiment, env: TrainEnv) -> tuple[FitParts, FitConfig, DatasetReport]:
+class _EndEpochAutoweighting(Hook):
+    """TAO's cost autoweighting updates the objective weights once per epoch, on every rank alike."""
+
+    def __init__(self, cost: DetectNetCost) -> None:
+        self.cost = cost
+
+    def after_epoch(self, state: LoopState, kpi: dict[str, Any]) -> None:
+        self.cost.end_epoch()
+
+
+class _ValidationPreview(Hook):
+    """visualizer: validation images with their detections in TensorBoard, every
+    `infrequent_logging_frequency` epochs (and at the last one)."""
+
+    def __init__(self, spec: DetectNetExperiment, loader: DataLoader, device: torch.device) -> None:
+        self.spec, self.loader, self.device = spec, loader, device
+        self.every = spec.training_config.visualizer.infrequent_logging_frequency
+
+    def after_validation(self, state: LoopState, metrics: dict[str, float]) -> None:
+        if state.epoch != state.epochs and (not self.every or state.epoch % self.every):
+            return
+        images = validation_preview(state.model, self.loader, self.spec, self.device)
+        state.events.images("val/detections", images, state.epoch)
+
+
+def build_regularization(spec: DetectNetExperiment, model: nn.Module) -> Any:
+    """TAO's regularizer on every conv and dense layer's weights and biases, as a loss term."""
+    reg = spec.training_config.regularizer
+    return norm_penalty(layer_parameters(model, (nn.Conv2d, nn.Linear), biases=True), reg.type, reg.weight)
+
+
+def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
     """Model, data, cost, optimizer, schedule and validation of one training run."""
     model = build_for_training(spec).to(env.device)
     train_loader, val_loader, sampler, report = _loaders(spec, env)
@@ -96,43 +116,31 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> tuple[FitParts, 
     adam = spec.training_config.optimizer.adam
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4,
                                  betas=(adam.beta1, adam.beta2), eps=adam.epsilon)
-    frozen = frozen_modules(model)
-    freeze_bn = spec.model_config_.freeze_bn
-
-    def make_loader(epoch: int) -> DataLoader:
-        sampler.set_epoch(epoch)
-        return train_loader
 
     def compute_loss(net: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         images, cov_t, bbox_t, cov_norm_t = (t.to(env.device, non_blocking=True) for t in batch)
         cov, bbox = net(images.float().div_(255.0))
         return cost(cov, bbox, cov_t, bbox_t, cov_norm_t)
 
-    def set_train_mode(net: nn.Module) -> None:
-        net.train()
-        if freeze_bn:
-            set_batch_norm_frozen(net)
-        for m in frozen:  # frozen blocks keep their batch-norm statistics too
-            m.eval()
-
     def validate(net: nn.Module) -> dict[str, float]:
         metrics = evaluate(torch_predictor(net, env.device), val_loader, spec, total=len(val_loader))
         return {"mAP": metrics.mAP, **{f"AP_{k}": v.ap for k, v in metrics.per_class.items()},
                 "coco_mAP": metrics.map}
 
-    def preview(net: nn.Module) -> torch.Tensor | None:
-        return validation_preview(net, val_loader, spec, env.device) if val_loader is not None else None
-
+    tc, ev = spec.training_config, spec.evaluation_config
+    hooks: list[Hook] = [SamplerEpoch(sampler), _EndEpochAutoweighting(cost)]
+    if tc.visualizer.enabled and val_loader is not None:
+        hooks.append(_ValidationPreview(spec, val_loader, env.device))
     parts = FitParts(
-        model=model, optimizer=optimizer, schedule=build_schedule(spec), make_loader=make_loader,
-        steps_per_epoch=len(train_loader), compute_loss=compute_loss, model_payload=model_payload,
+        model=model, optimizer=optimizer, schedule=build_schedule(spec), loader=train_loader,
+        compute_loss=compute_loss, model_payload=model_payload,
         validate=validate if val_loader is not None else None, monitor="mAP",
-        regularization=build_regularization(spec, model), on_epoch_end=[cost.end_epoch],
-        stateful={"cost": cost}, set_train_mode=set_train_mode, batch_size=spec.training_config.batch_size_per_gpu,
-        preview=preview if spec.training_config.visualizer.enabled else None)
-    ev = spec.evaluation_config
-    config = FitConfig(epochs=spec.training_config.num_epochs,
-                       checkpoint_interval=spec.training_config.checkpoint_interval,
+        regularization=build_regularization(spec, model),
+        set_train_mode=train_mode_setter(spec.model_config_.freeze_bn, frozen_modules(model)),
+        stateful={"cost": cost}, hooks=hooks)
+    # TAO writes no periodic checkpoints when checkpoint_interval is 0: only the last epoch's.
+    config = FitConfig(epochs=tc.num_epochs, checkpoint_interval=tc.checkpoint_interval or tc.num_epochs,
                        first_validation_epoch=ev.first_validation_epoch,
-                       validation_period=ev.validation_period_during_training, use_amp=env.use_amp)
-    return parts, config, report
+                       validation_period=ev.validation_period_during_training,
+                       log_every_steps=max(tc.visualizer.scalar_logging_frequency, 1), use_amp=env.use_amp)
+    return TrainingSetup(parts, config, report.warnings())

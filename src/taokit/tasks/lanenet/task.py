@@ -7,3 +7,4 @@ from taokit.tasks.base import Task
 
 class LaneNetTask(Task):
     name = "lanenet"
+    summary = "lane detection (LaneNet)"

@@ -124,9 +124,12 @@ def from_pyt(spec: PytSpec) -> ClassificationSpec:
                                    beta2=t.optim.betas[1], epsilon=1e-8, weight_decay=t.optim.weight_decay,
                                    no_decay_names=list(t.optim.skip_names)),
         schedule=_pyt_schedule(spec))
-    evaluate = EvaluateSection(dataset_dir=d.test_dataset.images_dir, model_path=spec.evaluate.checkpoint,
+    # `tao deploy classification_pyt evaluate|inference` read trt_engine where the model side reads checkpoint
+    evaluate = EvaluateSection(dataset_dir=d.test_dataset.images_dir,
+                               model_path=spec.evaluate.checkpoint or spec.evaluate.trt_engine,
                                top_k=max(head.topk), batch_size=spec.evaluate.batch_size, n_workers=d.workers)
-    inference = InferenceSection(model_path=spec.inference.checkpoint, batch_size=spec.inference.batch_size)
+    inference = InferenceSection(model_path=spec.inference.checkpoint or spec.inference.trt_engine,
+                                 batch_size=spec.inference.batch_size)
     return ClassificationSpec(source="pyt", model=model, data=data, augment=_pyt_augment(spec), train=train,
                               evaluate=evaluate, inference=inference)
 

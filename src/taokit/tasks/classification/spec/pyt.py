@@ -11,20 +11,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from taokit.spec.base import SpecModel, ignored
+from taokit.spec.experiment_tracking import NOT_TRACKED, PytWandbConfig
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 _GPUS = "choose devices with --gpus and --gpu_index"
-
-
-class WandbConfig(SpecModel):
-    enable: bool = True
-    project: str = "TAO Toolkit"
-    entity: str = ""
-    tags: list[str] = Field(default_factory=list)
-    reinit: bool = False
-    sync_tensorboard: bool = False
-    save_code: bool = False
-    name: str = ""
 
 
 class Backbone(SpecModel):
@@ -257,7 +247,7 @@ class PytSpec(SpecModel):
     model_name: str = ignored("", "the task is chosen on the command line")
     encryption_key: str = ignored("", "taokit does not encrypt models")
     results_dir: str = ignored("", "pass -r/--results_dir")
-    wandb: WandbConfig = ignored(WandbConfig, "taokit logs to TensorBoard and status.json only")
+    wandb: PytWandbConfig = ignored(PytWandbConfig, NOT_TRACKED)
     model: PytModel = PytModel()
     dataset: PytDataset = PytDataset()
     train: PytTrain = PytTrain()

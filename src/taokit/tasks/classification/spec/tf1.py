@@ -9,14 +9,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from taokit.models.names import unknown_arch
 from taokit.spec.base import SpecModel, ignored
-from taokit.spec.shape import suggest
+from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
 from taokit.spec.write import PROTO_ENUM
-from taokit.tasks.classification.spec.unified import SUPPORTED_ARCHS
 
 Count = Annotated[int, Field(ge=0)]  # proto uint32
-TAO_ARCHS = ("resnet", "vgg", "googlenet", "alexnet", "mobilenet_v1", "mobilenet_v2", "squeezenet", "darknet",
-             "cspdarknet", "cspdarknet_tiny", "byom", *(f"efficientnet_b{i}" for i in range(8)))
 
 
 class BatchNormConfig(SpecModel):
@@ -49,9 +47,9 @@ class ModelConfig(SpecModel):
     @field_validator("arch")
     @classmethod
     def _known_arch(cls, value: str) -> str:
-        if value not in TAO_ARCHS and value not in SUPPORTED_ARCHS:
-            raise ValueError(f"unknown arch '{value}'{suggest(value, [*TAO_ARCHS, *SUPPORTED_ARCHS])}; "
-                             f"taokit trains {', '.join(SUPPORTED_ARCHS)}")
+        problem = unknown_arch(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("input_image_size")
@@ -166,33 +164,12 @@ class LRConfig(SpecModel):
         return self
 
 
-class WandbConfig(SpecModel):
-    enabled: bool = False
-    key: str = ""
-    project: str = ""
-    entity: str = ""
-    reinit: bool = False
-    name: str = ""
-    tags: list[str] = Field(default_factory=list)
-    wandb_dir: str = ""
-    notes: str = ""
-
-
-class ClearmlConfig(SpecModel):
-    project: str = ""
-    task: str = ""
-    tags: list[str] = Field(default_factory=list)
-    reuse_last_task_id: bool = False
-    continue_last_task: bool = False
-    deferred_init: bool = False
-
-
 class Visualizer(SpecModel):
     enabled: bool = False
     num_images: Count = 3
     weight_histograms: bool = False
-    wandb_config: WandbConfig | None = None
-    clearml_config: ClearmlConfig | None = None
+    wandb_config: WandbConfig = ignored(WandbConfig, NOT_TRACKED)
+    clearml_config: ClearmlConfig = ignored(ClearmlConfig, NOT_TRACKED)
 
 
 class TrainConfig(SpecModel):

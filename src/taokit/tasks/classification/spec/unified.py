@@ -13,7 +13,6 @@ from taokit.spec.base import SpecModel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PreprocessMode = Literal["caffe", "torch", "tf"]
-SUPPORTED_ARCHS = ("resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
 
 
 class ModelSection(SpecModel):

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from taokit.spec.base import SpecModel, ignored
+from taokit.spec.experiment_tracking import WandbConfig
 from taokit.spec.write import PROTO_ENUM
 from taokit.tasks.detectnet.spec.postprocess import ClusteringConfig
-from taokit.tasks.detectnet.spec.training import WandbConfig
 
 
 class TltConfig(SpecModel):

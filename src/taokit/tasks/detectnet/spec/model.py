@@ -6,13 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from taokit.models.names import unavailable_arch
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.write import PROTO_ENUM
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
-ARCHS = ("resnet", "mobilenet_v2", "efficientnet_b0")
-TAO_ONLY_ARCHS = ("vgg", "darknet", "mobilenet_v1", "squeezenet", "googlenet")
 
 
 class Activation(SpecModel):
@@ -59,10 +58,9 @@ class ModelConfig(SpecModel):
     @field_validator("arch")
     @classmethod
     def _known_arch(cls, value: str) -> str:
-        if value in TAO_ONLY_ARCHS:
-            raise ValueError(f"arch '{value}' is not available in taokit; use one of {', '.join(ARCHS)}")
-        if value not in ARCHS:
-            raise ValueError(f"unknown arch '{value}'; use one of {', '.join(ARCHS)}")
+        problem = unavailable_arch(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

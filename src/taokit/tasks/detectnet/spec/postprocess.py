@@ -32,7 +32,8 @@ class ConfidenceConfig(SpecModel):
 
 class PostProcessingClassConfig(SpecModel):
     clustering_config: ClusteringConfig = ClusteringConfig()
-    confidence_config: ConfidenceConfig = ConfidenceConfig()
+    confidence_config: ConfidenceConfig = ignored(
+        ConfidenceConfig, "taokit has no learned confidence model; filter with clustering_config.dbscan_confidence_threshold")
 
 
 class PostProcessingConfig(SpecModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from taokit.spec.base import SpecModel, ignored
+from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
 from taokit.spec.write import PROTO_ENUM
 
 
@@ -70,36 +71,14 @@ class VisualizerClassConfig(SpecModel):
     coverage_threshold: float = 0.005
 
 
-class WandbConfig(SpecModel):
-    enabled: bool = False
-    key: str = ""
-    project: str = ""
-    entity: str = ""
-    reinit: bool = False
-    name: str = ""
-    tags: list[str] = Field(default_factory=list)
-    wandb_dir: str = ""
-    notes: str = ""
-    mode: Annotated[Literal["ONLINE", "OFFLINE", "DISABLED"], PROTO_ENUM] = "ONLINE"
-
-
-class ClearmlConfig(SpecModel):
-    project: str = ""
-    task: str = ""
-    tags: list[str] = Field(default_factory=list)
-    reuse_last_task_id: bool = False
-    continue_last_task: bool = False
-    deferred_init: bool = False
-
-
 class Visualizer(SpecModel):
     enabled: bool = False
     num_images: int = Field(3, ge=0)
     scalar_logging_frequency: int = Field(50, ge=0)
     infrequent_logging_frequency: int = Field(5, ge=0)
     target_class_config: dict[str, VisualizerClassConfig] = Field(default_factory=dict)
-    wandb_config: WandbConfig = ignored(WandbConfig, "taokit logs to TensorBoard and status.json only")
-    clearml_config: ClearmlConfig = ignored(ClearmlConfig, "taokit logs to TensorBoard and status.json only")
+    wandb_config: WandbConfig = ignored(WandbConfig, NOT_TRACKED)
+    clearml_config: ClearmlConfig = ignored(ClearmlConfig, NOT_TRACKED)
 
 
 class TrainingConfig(SpecModel):

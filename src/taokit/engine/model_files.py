@@ -1,0 +1,30 @@
+"""Checks on a model path before anything opens it, with the hints TAO users need.
+
+TAO names its models `model.tlt` / `model.hdf5` (encrypted Keras) or `.etlt`; taokit writes `model.pth`.
+A TAO command line typed as in a tutorial should say which file to use instead, in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from taokit.errors import ModelError
+
+TAO_MODEL_SUFFIXES = (".tlt", ".hdf5", ".h5", ".etlt", ".tltb")
+
+
+def check_model_file(path: Path) -> None:
+    """Raise a one-line ModelError unless `path` is an existing file taokit could open."""
+    if path.is_dir():
+        raise ModelError(f"{path}: is a directory, expected a model file")
+    suffix = path.suffix.lower()
+    if suffix in TAO_MODEL_SUFFIXES:
+        pth = path.with_suffix(".pth")
+        if pth.is_file():
+            raise ModelError(f"{path}: taokit writes PyTorch models; use -m {pth}")
+        if path.is_file():
+            raise ModelError(f"{path}: a TAO {suffix} model (TensorFlow, encrypted); taokit cannot read it. Train "
+                             "with taokit, or export the model to ONNX with TAO and pass the .onnx")
+        raise ModelError(f"{path}: file not found (taokit names its models .pth, e.g. {pth.name})")
+    if not path.exists():
+        raise ModelError(f"{path}: model file not found")

@@ -1,0 +1,25 @@
+"""Backbone names: the ones taokit builds and TAO's others. Kept free of torch so spec validation stays light."""
+
+from __future__ import annotations
+
+from taokit.spec.shape import suggest
+
+ARCHS = ("resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
+RESNET_LAYERS = (10, 18, 34, 50)
+# Backbones TAO offers that taokit does not build: a spec naming one loads, and says so when it is built.
+TAO_ONLY_ARCHS = ("vgg", "googlenet", "alexnet", "mobilenet_v1", "squeezenet", "darknet", "cspdarknet",
+                  "cspdarknet_tiny", "byom", *(f"efficientnet_b{i}" for i in range(1, 8)))
+
+
+def unknown_arch(value: str) -> str | None:
+    """Why `value` names no backbone TAO or taokit knows (None when it does)."""
+    if value in ARCHS or value in TAO_ONLY_ARCHS:
+        return None
+    return f"unknown arch '{value}'{suggest(value, [*ARCHS, *TAO_ONLY_ARCHS])}; taokit builds {', '.join(ARCHS)}"
+
+
+def unavailable_arch(value: str) -> str | None:
+    """Why taokit cannot build `value` (None when it can)."""
+    if value in ARCHS:
+        return None
+    return f"backbone '{value}' is not available in taokit{suggest(value, list(ARCHS))}; use one of {', '.join(ARCHS)}"

@@ -1,0 +1,74 @@
+"""A task's model files: the payload it saves, rebuilding the exact network, freezing and pretrained loads.
+
+A model file is `{"task", "arch", "state_dict", "channels"}` under engine.checkpoint's header: the
+architecture record rebuilds the network, `channels` re-applies pruned widths, and the state dict
+loads into the result. No modules are pickled, so files load with `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from torch import nn
+
+from taokit.engine.checkpoint import load_file
+from taokit.errors import ModelError
+from taokit.models.layers import freeze
+from taokit.models.pretrained import LoadReport, load_matching, read_state_dict
+from taokit.models.surgery import apply_channel_config, channel_config
+
+log = logging.getLogger("taokit")
+M = TypeVar("M", bound=nn.Module)
+
+
+def model_payload(task: str, model: nn.Module) -> dict[str, Any]:
+    """The body of a model file for `model` (a network with an `arch` record)."""
+    arch = model.arch  # type: ignore[attr-defined]
+    return {"task": task, "arch": arch.to_dict(), "state_dict": model.state_dict(), "channels": channel_config(model)}
+
+
+def rebuild_model(data: dict[str, Any], source: Path, build: Callable[[dict[str, Any]], M], what: str) -> M:
+    """The exact network a model file describes (pruned widths included), with its weights."""
+    try:
+        model = build(data["arch"])
+        if data.get("channels"):
+            apply_channel_config(model, data["channels"])
+        model.load_state_dict(data["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise ModelError(f"{source}: model file does not describe a {what} network "
+                         f"({str(err).splitlines()[0][:160]})") from None
+    return model
+
+
+def load_model(path: Path, task: str, build: Callable[[dict[str, Any]], M], what: str) -> tuple[M, dict[str, Any]]:
+    """A trained model from a taokit .pth of `task`, and the file's contents."""
+    data = load_file(path, task=task)
+    return rebuild_model(data, path, build, what), data
+
+
+def freeze_blocks(model: nn.Module, indices: Sequence[int], key: str) -> None:
+    """TAO's freeze_blocks: stop training these backbone blocks (`model.blocks`); `key` names the spec field."""
+    blocks = model.blocks  # type: ignore[attr-defined]
+    for i in indices:
+        if not 0 <= i < len(blocks):
+            raise ModelError(f"{key}: block {i} does not exist (the {model.arch.arch} backbone has blocks "  # type: ignore[attr-defined]
+                             f"0-{len(blocks) - 1})")
+        freeze(blocks[i])
+    model.frozen_blocks = list(indices)  # type: ignore[attr-defined]
+
+
+def frozen_modules(model: nn.Module) -> list[nn.Module]:
+    """The modules of the frozen blocks: they stay in eval mode (batch-norm statistics) while training."""
+    return [m for i in getattr(model, "frozen_blocks", []) for m in model.blocks[i]]  # type: ignore[attr-defined]
+
+
+def load_pretrained(model: nn.Module, path: Path, hint: str) -> LoadReport:
+    """Initialise `model` from a local weights file; none of its tensors fitting is an error."""
+    report = load_matching(model, read_state_dict(path))
+    if report.matched == 0:
+        raise ModelError(f"{path}: no tensor matches the network by name and shape; check {hint}")
+    log.info("pretrained %s: %s", path, report.describe())
+    return report
