@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import torch
 
 from taokit.tasks.detectnet.demo_data import CLASSES
@@ -35,7 +36,8 @@ def test_evaluate_prints_a_table_and_writes_metrics(tiny_detector: Path, tiny_ki
     assert "mAP" in result.stdout and "pedestrian" in result.stdout
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(metrics["classes"]) == set(CLASSES)
-    assert 0.0 <= (metrics["mAP"] or 0.0) <= 1.0
+    status = json.loads((tmp_path / "status.json").read_text().splitlines()[-1])
+    assert status["status"] == "SUCCESS" and status["kpi"]["mAP"] == pytest.approx(metrics["mAP"] or 0.0)
     assert (tmp_path / "pr_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -13,7 +13,6 @@ import pytest
 from taokit.metrics.average_precision import average_precision, match_detections, precision_recall
 from taokit.metrics.coco import COCO_IOU_THRESHOLDS, coco_map
 
-pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval  # noqa: E402
 
