@@ -1,1 +1,1 @@
-"""Tasks (detectnet, lanenet, classification): each one brings its spec schema, model, data and metrics."""
+"""Tasks: one folder each (spec schemas, model, data, metrics) behind the Task protocol in base.py."""

@@ -110,6 +110,10 @@ def build_regularization(spec: DetectNetExperiment, model: nn.Module) -> Any:
 
 def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
     """Model, data, cost, optimizer, schedule and validation of one training run."""
+    pre = spec.augmentation_config.preprocessing
+    if not pre.enable_auto_resize:  # TAO would stop at the first image of another size; taokit resizes it
+        log.info("augmentation_config.preprocessing.enable_auto_resize is false: images of another size are "
+                 "still resized to %dx%d", pre.output_image_width, pre.output_image_height)
     model = build_for_training(spec).to(env.device)
     train_loader, val_loader, sampler, report = _loaders(spec, env)
     cost = build_cost(spec)

@@ -52,9 +52,9 @@ class DatasetConfig(SpecModel):
 class Preprocessing(SpecModel):
     output_image_width: int
     output_image_height: int
-    output_image_min: int = ignored(0, "use enable_auto_resize with output_image_width/height")
-    output_image_max: int = ignored(0, "use enable_auto_resize with output_image_width/height")
-    enable_auto_resize: bool = False
+    output_image_min: int = ignored(0, "images are resized to output_image_width x output_image_height")
+    output_image_max: int = ignored(0, "images are resized to output_image_width x output_image_height")
+    enable_auto_resize: bool = False  # taokit resizes either way; false only adds a note (training.py)
     output_image_channel: Literal[3] = 3
     crop_left: int = Field(0, ge=0)
     crop_top: int = Field(0, ge=0)

@@ -28,24 +28,26 @@ class TensorRTConfig(SpecModel):
     prototxt: str = ignored("", "caffe models are not supported")
     uff_model: str = ignored("", "UFF models are not supported; export to ONNX")
     etlt_model: str = ignored("", "encrypted .etlt models are not supported; export to ONNX")
-    backend_data_type: Annotated[Literal["FP32", "FP16", "INT8"], PROTO_ENUM] = "FP32"
+    backend_data_type: Annotated[Literal["FP32", "FP16", "INT8"], PROTO_ENUM] = ignored(
+        "FP32", "an engine's precision is fixed when it is built: gen_trt_engine --data_type")
     save_engine: bool = ignored(False, "build engines with gen_trt_engine")
     trt_engine: str = ""
-    calibrator_config: CalibratorConfig = CalibratorConfig()
+    calibrator_config: CalibratorConfig = ignored(
+        CalibratorConfig, "calibrate with export --data_type int8 or gen_trt_engine --cal_image_dir")
 
 
 class InferencerConfig(SpecModel):
     tlt_config: TltConfig | None = None
     tensorrt_config: TensorRTConfig | None = None
-    input_nodes: list[str] = Field(default_factory=list)
-    output_nodes: list[str] = Field(default_factory=list)
+    input_nodes: list[str] = ignored(list, "taokit reads the tensor names from the model file")
+    output_nodes: list[str] = ignored(list, "taokit reads the tensor names from the model file")
     batch_size: int = Field(1, gt=0)
     image_height: int = Field(gt=0)
     image_width: int = Field(gt=0)
     image_channels: Literal[3] = 3
     gpu_index: int = Field(0, ge=0)
     target_classes: list[str]
-    stride: int = Field(16, gt=0)
+    stride: Literal[16] = 16  # DetectNet_v2's output stride; taokit builds no other
 
     @model_validator(mode="after")
     def _sizes(self) -> InferencerConfig:

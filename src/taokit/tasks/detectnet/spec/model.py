@@ -16,7 +16,7 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class Activation(SpecModel):
     activation_type: Literal["relu", "relu6", "leaky_relu", "swish", "elu"] = "relu"
-    activation_parameters: dict[str, float] = Field(default_factory=dict)
+    activation_parameters: dict[str, float] = ignored(dict, "activations use their default parameters")
 
 
 class BboxObjective(SpecModel):
