@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator
+
 from taokit.spec.shape import suggest
 
 ARCHS = ("resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
@@ -23,3 +27,21 @@ def unavailable_arch(value: str) -> str | None:
     if value in ARCHS:
         return None
     return f"backbone '{value}' is not available in taokit{suggest(value, list(ARCHS))}; use one of {', '.join(ARCHS)}"
+
+
+def _known(value: str) -> str:
+    problem = unknown_arch(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _buildable(value: str) -> str:
+    problem = unavailable_arch(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+KnownArch = Annotated[str, AfterValidator(_known)]  # TAO's name for a backbone: the spec loads
+BuildableArch = Annotated[str, AfterValidator(_buildable)]  # a backbone taokit builds

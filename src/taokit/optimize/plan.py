@@ -53,3 +53,12 @@ class PruneTarget:
     protected: list[str]
     payload: Callable[[nn.Module], dict[str, Any]]
     retrain_hint: str = "retrain it by training from it"  # which spec keys point a retrain at the file
+
+    @classmethod
+    def for_image_model(cls, model: nn.Module, protected: list[str], payload: Callable[[nn.Module], dict[str, Any]],
+                        retrain_hint: str) -> PruneTarget:
+        """A network with an `arch.input_hw` record, traced with one zero image of that size."""
+        import torch
+
+        h, w = model.arch.input_hw  # type: ignore[union-attr]
+        return cls(model, torch.zeros(1, 3, h, w), protected, payload, retrain_hint)

@@ -12,25 +12,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from taokit.models.backbone import BackboneOptions
-from taokit.models.registry import build_backbone
-from taokit.tasks.common.arch import ArchRecord
+from taokit.tasks.common.arch import NetworkArch, attach_backbone
 
 INPUT_NAME = "input_1"
 OUTPUT_NAME = "predictions/Softmax"
 
 
 @dataclass(frozen=True)
-class ClassifierArch(ArchRecord):
+class ClassifierArch(NetworkArch):
     """Everything needed to rebuild the network and feed it; stored in model files and ONNX metadata."""
 
-    arch: str
-    num_layers: int
-    class_names: tuple[str, ...]
-    input_hw: tuple[int, int]
-    use_batch_norm: bool = True
-    activation: str = "relu"
-    all_projections: bool = False
     dropout: float = 0.0
     preprocess: dict[str, Any] = field(default_factory=dict)  # transforms.Preprocess.to_dict()
     interpolation: str = "bilinear"
@@ -40,15 +31,10 @@ class ClassifierArch(ArchRecord):
 class Classifier(nn.Module):
     def __init__(self, arch: ClassifierArch) -> None:
         super().__init__()
-        options = BackboneOptions(use_batch_norm=arch.use_batch_norm, activation=arch.activation,
-                                  all_projections=arch.all_projections, output_stride=32)
-        backbone = build_backbone(arch.arch, arch.num_layers, options)
-        self.arch = arch
-        self.backbone = backbone.module
-        self.blocks = backbone.blocks
+        channels = attach_backbone(self, arch, output_stride=32)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(arch.dropout) if arch.dropout > 0 else nn.Identity()
-        self.predictions = nn.Linear(backbone.out_channels, len(arch.class_names))
+        self.predictions = nn.Linear(channels, len(arch.class_names))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.predictions(self.dropout(torch.flatten(self.pool(self.backbone(x)), 1)))

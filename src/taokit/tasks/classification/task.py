@@ -91,13 +91,10 @@ class ClassificationTask(Task):
         return load_torch(model_path)
 
     def prune_target(self, model_path: Path) -> PruneTarget:
-        import torch
-
         from taokit.optimize.plan import PruneTarget
         from taokit.tasks.classification.network import load_model, model_payload
 
         model, _ = load_model(model_path)
-        h, w = model.arch.input_hw
-        return PruneTarget(model, torch.zeros(1, 3, h, w), ["predictions"], model_payload,
-                           "retrain it with train_config.pretrained_model_path (tf1 spec) or "
-                           "train.pretrained_model_path (PyTorch spec) pointing here")
+        return PruneTarget.for_image_model(model, ["predictions"], model_payload,
+                                           "retrain it with train_config.pretrained_model_path (tf1 spec) or "
+                                           "train.pretrained_model_path (PyTorch spec) pointing here")

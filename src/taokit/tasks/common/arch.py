@@ -54,3 +54,28 @@ class ArchRecord:
     def from_metadata(cls: type[R], metadata: dict[str, str]) -> R | None:
         text = metadata.get(ARCH_METADATA_KEY)
         return cls.from_dict(json.loads(text)) if text else None
+
+
+@dataclass(frozen=True)
+class NetworkArch(ArchRecord):
+    """The part every task's record shares: the backbone, the classes and the input size."""
+
+    arch: str
+    num_layers: int
+    class_names: tuple[str, ...]
+    input_hw: tuple[int, int]
+    use_batch_norm: bool = True
+    activation: str = "relu"
+    all_projections: bool = False
+
+
+def attach_backbone(net: Any, arch: NetworkArch, output_stride: int) -> int:
+    """Build `arch`'s backbone onto `net` (as .backbone, with TAO's .blocks); returns its output channels."""
+    from taokit.models.backbone import BackboneOptions
+    from taokit.models.registry import build_backbone
+
+    options = BackboneOptions(use_batch_norm=arch.use_batch_norm, activation=arch.activation,
+                              all_projections=arch.all_projections, output_stride=output_stride)
+    backbone = build_backbone(arch.arch, arch.num_layers, options)
+    net.arch, net.backbone, net.blocks = arch, backbone.module, backbone.blocks
+    return backbone.out_channels

@@ -8,9 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from taokit.models.backbone import BackboneOptions
-from taokit.models.registry import build_backbone
-from taokit.tasks.common.arch import ArchRecord
+from taokit.tasks.common.arch import NetworkArch, attach_backbone
 
 STRIDE = 16
 OUTPUT_NAMES = ("output_cov/Sigmoid", "output_bbox/BiasAdd")
@@ -18,16 +16,9 @@ INPUT_NAME = "input_1"
 
 
 @dataclass(frozen=True)
-class DetectNetArch(ArchRecord):
+class DetectNetArch(NetworkArch):
     """Everything needed to rebuild the network; stored in every model file (plain types only)."""
 
-    arch: str
-    num_layers: int
-    class_names: tuple[str, ...]
-    input_hw: tuple[int, int]
-    use_batch_norm: bool = True
-    activation: str = "relu"
-    all_projections: bool = False
     dropout_rate: float = 0.0
     bbox_scale: float = 35.0
     bbox_offset: float = 0.5
@@ -44,16 +35,11 @@ class DetectNetV2(nn.Module):
 
     def __init__(self, arch: DetectNetArch) -> None:
         super().__init__()
-        options = BackboneOptions(use_batch_norm=arch.use_batch_norm, activation=arch.activation,
-                                  all_projections=arch.all_projections, output_stride=STRIDE)
-        backbone = build_backbone(arch.arch, arch.num_layers, options)
-        self.arch = arch
-        self.backbone = backbone.module
-        self.blocks = backbone.blocks
+        channels = attach_backbone(self, arch, STRIDE)
         self.dropout = nn.Dropout2d(arch.dropout_rate) if arch.dropout_rate > 0 else nn.Identity()
         num_classes = len(arch.class_names)
-        self.output_cov = nn.Conv2d(backbone.out_channels, num_classes, kernel_size=1)
-        self.output_bbox = nn.Conv2d(backbone.out_channels, 4 * num_classes, kernel_size=1)
+        self.output_cov = nn.Conv2d(channels, num_classes, kernel_size=1)
+        self.output_bbox = nn.Conv2d(channels, 4 * num_classes, kernel_size=1)
         # Start with low coverage everywhere: most cells are background, so the loss starts sane.
         nn.init.constant_(self.output_cov.bias, -4.0)
         nn.init.normal_(self.output_cov.weight, std=0.01)

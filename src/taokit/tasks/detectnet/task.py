@@ -117,12 +117,9 @@ class DetectNetTask(Task):
         return load_torch(model_path)
 
     def prune_target(self, model_path: Path) -> PruneTarget:
-        import torch
-
         from taokit.optimize.plan import PruneTarget
         from taokit.tasks.detectnet.network import load_model, model_payload
 
         model, _ = load_model(model_path)
-        h, w = model.arch.input_hw
-        return PruneTarget(model, torch.zeros(1, 3, h, w), ["output_cov", "output_bbox"], model_payload,
-                           "retrain it with model_config.pretrained_model_file pointing here and load_graph: true")
+        return PruneTarget.for_image_model(model, ["output_cov", "output_bbox"], model_payload,
+                                           "retrain it with model_config.pretrained_model_file pointing here and load_graph: true")

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from taokit.models.names import unknown_arch
+from taokit.models.names import KnownArch
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
 from taokit.spec.write import PROTO_ENUM
@@ -28,7 +28,7 @@ class Activation(SpecModel):
 
 
 class ModelConfig(SpecModel):
-    arch: str = "resnet"
+    arch: KnownArch = "resnet"
     input_image_size: str = "3,224,224"
     resize_interpolation_method: Annotated[Literal["BILINEAR", "BICUBIC"], PROTO_ENUM] = "BILINEAR"
     n_layers: Count = 18
@@ -43,14 +43,6 @@ class ModelConfig(SpecModel):
     batch_norm_config: BatchNormConfig | None = None
     activation: Activation = Activation()
     byom_model: str = ignored("", "BYOM (.tltb) models are not supported")
-
-    @field_validator("arch")
-    @classmethod
-    def _known_arch(cls, value: str) -> str:
-        problem = unknown_arch(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
     @field_validator("input_image_size")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from taokit.models.names import unavailable_arch
+from taokit.models.names import BuildableArch
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.write import PROTO_ENUM
 
@@ -39,7 +39,7 @@ class TrainingPrecision(SpecModel):
 
 
 class ModelConfig(SpecModel):
-    arch: str = "resnet"
+    arch: BuildableArch = "resnet"
     num_layers: int = Field(18, ge=0)
     pretrained_model_file: str = ""
     load_graph: bool = False
@@ -54,14 +54,6 @@ class ModelConfig(SpecModel):
     freeze_bn: bool = False
     freeze_blocks: list[float] = Field(default_factory=list)
     all_projections: bool = False
-
-    @field_validator("arch")
-    @classmethod
-    def _known_arch(cls, value: str) -> str:
-        problem = unavailable_arch(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
 
 class RasterizerClassConfig(SpecModel):
