@@ -27,7 +27,7 @@ class Session:
 class ModelRequest:
     """What evaluate and inference share: which model, on which runtime and device, how strictly."""
 
-    model_path: Path | None
+    model_path: Path  # -m, or the model the spec names (the action resolves and checks it)
     results_dir: Path | None = None
     batch_size: int | None = None
     backend: str | None = None  # torch, onnxruntime or tensorrt; None: by the model file's suffix
@@ -40,7 +40,6 @@ class ModelRequest:
 class EvaluateRequest(ModelRequest):
     """evaluate: metrics of a model on the spec's validation data, or on the images given here."""
 
-    model_path: Path  # evaluate always names its model
     image_dir: Path | None = None
     label_dir: Path | None = None
     use_training_set: bool = False

@@ -34,7 +34,6 @@ class InputSet:
     kind: str  # "images" or "video"
     paths: list[Path]
     fps: float = 0.0
-    frame_count: int = 0
 
 
 def resolve_inputs(spec: str) -> InputSet:
@@ -50,9 +49,9 @@ def resolve_inputs(spec: str) -> InputSet:
             capture = cv2.VideoCapture(str(path))
             if not capture.isOpened():
                 raise DataError(f"{path}: cannot open this video (unsupported codec or corrupt file)")
-            fps, count = capture.get(cv2.CAP_PROP_FPS) or 25.0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            fps = capture.get(cv2.CAP_PROP_FPS) or 25.0  # the annotated video keeps the input's rate
             capture.release()
-            return InputSet("video", [path], fps, count)
+            return InputSet("video", [path], fps)
         return InputSet("images", [path])
     if any(ch in spec for ch in "*?["):
         matches = sorted(Path(p) for p in glob.glob(spec, recursive=True)

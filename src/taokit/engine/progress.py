@@ -29,8 +29,6 @@ class Progress:
         self.enabled = enabled
         self.postfix = ""
         self._interval = log_every_s
-        self._bar = None
-        self._task = None
 
     def __call__(self, items: Iterable[T]) -> Iterator[T]:
         if not self.enabled:

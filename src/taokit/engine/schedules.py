@@ -65,7 +65,6 @@ class EarlyStoppingAnnealing(Schedule):
     best: float = -math.inf
     bad_validations: int = 0
     anneal_start_epoch: int = -1
-    last_epoch: int = 0
 
     def lr(self, step: int, steps_per_epoch: int, total_steps: int) -> float:
         epoch_f = step / max(steps_per_epoch, 1)
@@ -79,7 +78,6 @@ class EarlyStoppingAnnealing(Schedule):
         return math.exp(math.log(self.min_lr) + t * (math.log(self.max_lr) - math.log(self.min_lr)))
 
     def observe(self, epoch: int, metric: float) -> None:
-        self.last_epoch = epoch
         if metric > self.best:
             self.best, self.bad_validations = metric, 0
             return

@@ -46,7 +46,3 @@ def export_onnx(plan: ExportPlan, path: Path, opset: int = 17, static_batch: int
                           f"({str(err).splitlines()[0][:160]})") from None
     atomic_write_bytes(path, proto.SerializeToString())
     return proto
-
-
-def op_types(model: onnx.ModelProto) -> list[str]:
-    return sorted({node.op_type for node in model.graph.node})

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 
 from taokit.metrics.average_precision import average_precision, match_detections, precision_recall
 from taokit.metrics.coco import COCO_IOU_THRESHOLDS, coco_map
-
-from pycocotools.coco import COCO  # noqa: E402
-from pycocotools.cocoeval import COCOeval  # noqa: E402
 
 NUM_CLASSES = 5  # class 3 only ever has detections, class 4 only ground truth
 

@@ -38,14 +38,6 @@ def _inputs(arg: str) -> InputSet:
     return resolve_inputs(arg)
 
 
-def _model_path(spec: ClassificationSpec | None, request: InferenceRequest) -> Path:
-    if request.model_path is not None:
-        return Path(request.model_path)
-    if spec is not None and (spec.inference.model_path or spec.evaluate.model_path):
-        return Path(spec.inference.model_path or spec.evaluate.model_path)
-    raise UsageError("no model: pass -m/--model (or set it in the spec's eval_config.model_path)")
-
-
 def _predict(runner: ClassifierRunner, frames: list[Frame], transform: EvalTransform) -> np.ndarray:
     pre = runner.info.preprocess
     batch = np.stack([pre.apply(to_network(transform(f.image), pre.bgr)) for f in frames])
@@ -56,7 +48,7 @@ def run_inference(spec: ClassificationSpec | None, request: InferenceRequest) ->
     if request.results_dir is None:
         raise UsageError("inference needs -r/--results_dir (or -o) for its outputs")
     inputs_arg = request.inputs
-    model_path = _model_path(spec, request)
+    model_path = request.model_path
     inputs = _inputs(inputs_arg)
     runner = open_checked(model_path, spec, request, None)
     info = runner.info

@@ -22,6 +22,7 @@ from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, UsageError
 from taokit.requests import InferenceRequest
 from taokit.results import Result
+from taokit.runtime.devices import requested_device
 from taokit.tasks.detectnet.backends import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.postprocess import (
     ClassPostprocess,
@@ -59,30 +60,21 @@ def _settings(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opts: I
             out = entry.output_map or name
             given = name in handler.classwise_bbox_handler_config or "default" in handler.classwise_bbox_handler_config
             colors[out] = (entry.bbox_color.R, entry.bbox_color.G, entry.bbox_color.B) if given else default_color(i)
-        model = opts.model_path or (Path(cfg.model_path) if cfg.model_path else None)
-        return _Settings(_need_model(model), list(cfg.target_classes), (cfg.image_height, cfg.image_width),
+        return _Settings(opts.model_path, list(cfg.target_classes), (cfg.image_height, cfg.image_width),
                          opts.batch_size or cfg.batch_size, from_inference_spec(spec), colors,
                          handler.kitti_dump, not handler.disable_overlay, handler.overlay_linewidth,
                          opts.device or _spec_gpu(cfg.gpu_index))
     if isinstance(spec, DetectNetExperiment):
         params = {n: ClassPostprocess(p.clustering, p.confidence_model) for n, p in from_experiment(spec).items()}
         colors = {n: default_color(i) for i, n in enumerate(spec.class_names)}
-        return _Settings(_need_model(opts.model_path), spec.class_names, spec.input_hw,
+        return _Settings(opts.model_path, spec.class_names, spec.input_hw,
                          opts.batch_size or spec.training_config.batch_size_per_gpu, params, colors)
-    return _Settings(_need_model(opts.model_path), None, None, opts.batch_size or 8, None, {})
+    return _Settings(opts.model_path, None, None, opts.batch_size or 8, None, {})
 
 
 def _spec_gpu(index: int) -> str | None:
     """inferencer_config.gpu_index picks the GPU when the command line does not (no GPU: the CPU)."""
-    import torch
-
-    return f"cuda:{index}" if torch.cuda.is_available() and index < torch.cuda.device_count() else None
-
-
-def _need_model(path: Path | None) -> Path:
-    if path is None:
-        raise UsageError("no model: pass -m/--model (or name it in the inference spec's tlt_config.model)")
-    return path
+    return requested_device(None, 1, [index])
 
 
 class _Writer:
