@@ -11,14 +11,14 @@ from typing import Any
 
 from torch import nn
 
-_RESIZABLE = (nn.Conv2d, nn.BatchNorm2d, nn.Linear)
+_RESIZABLE = (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d, nn.Linear)
 
 
 def channel_config(model: nn.Module) -> dict[str, dict[str, int]]:
     """Shapes of every conv, batch-norm and linear layer, keyed by module name."""
     config: dict[str, dict[str, int]] = {}
     for name, m in model.named_modules():
-        if isinstance(m, nn.Conv2d):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             config[name] = {"in": m.in_channels, "out": m.out_channels, "groups": m.groups}
         elif isinstance(m, nn.BatchNorm2d):
             config[name] = {"features": m.num_features}
@@ -33,6 +33,11 @@ def _resized(m: nn.Module, shape: dict[str, int]) -> nn.Module:
             return m
         return nn.Conv2d(shape["in"], shape["out"], m.kernel_size, m.stride, m.padding, m.dilation,
                          shape["groups"], bias=m.bias is not None, padding_mode=m.padding_mode)
+    if isinstance(m, nn.ConvTranspose2d):
+        if (m.in_channels, m.out_channels, m.groups) == (shape["in"], shape["out"], shape["groups"]):
+            return m
+        return nn.ConvTranspose2d(shape["in"], shape["out"], m.kernel_size, m.stride, m.padding, m.output_padding,
+                                  shape["groups"], bias=m.bias is not None, dilation=m.dilation)
     if isinstance(m, nn.BatchNorm2d):
         if m.num_features == shape["features"]:
             return m

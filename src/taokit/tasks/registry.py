@@ -42,9 +42,12 @@ def canonical(name: str) -> str:
     return name
 
 
-@cache
 def get_task(name: str) -> Task:
     """The task instance registered under `name` (or one of its aliases)."""
-    module_name, cls_name = TASKS[canonical(name)].target.split(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, cls_name)()
+    return _instance(canonical(name))
+
+
+@cache
+def _instance(name: str) -> Task:
+    module_name, cls_name = TASKS[name].target.split(":")
+    return getattr(importlib.import_module(module_name), cls_name)()

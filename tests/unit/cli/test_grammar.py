@@ -65,9 +65,10 @@ def test_info_works_without_gpu(cli) -> None:
 
 
 def test_unbuilt_action_exits_2_with_one_line(cli, tmp_path: Path) -> None:
-    result = cli("lanenet", "train", "-e", tmp_path / "x.yaml")
+    result = cli("classification", "dataset_convert", "-d", tmp_path / "x.yaml", "-o", tmp_path / "shards")
     assert result.exit_code == 2
-    assert result.stderr.strip().startswith("error: 'train' is not available yet for the lanenet task")
+    assert result.stderr.strip().startswith("error: 'dataset_convert' is not available yet for the "
+                                            "classification task")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 

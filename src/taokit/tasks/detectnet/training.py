@@ -36,7 +36,7 @@ def build_schedule(spec: DetectNetExperiment) -> Schedule:
                                       e.annealing_epochs, e.patience_steps)
     s = lr.soft_start_annealing_schedule
     if s is None:
-        from taokit.tasks.detectnet.spec.training import SoftStartAnnealingSchedule
+        from taokit.spec.training_sections import SoftStartAnnealingSchedule
 
         s = SoftStartAnnealingSchedule()
     return SoftStartAnnealing(s.min_learning_rate, s.max_learning_rate, s.soft_start, s.annealing)

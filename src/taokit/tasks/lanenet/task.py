@@ -1,10 +1,101 @@
-"""The lanenet task: registered so the CLI grammar is complete; its actions come with its own issue."""
+"""The lanenet task: LaneNet (binary segmentation + pixel embeddings + clustering) on TuSimple, CULane or
+instance-mask labels, scored with TuSimple's and CULane's official rules.
+
+Heavy modules (torch, the spec schemas) are imported inside the methods, so that the CLI can list the
+task and what it supports without loading them.
+"""
 
 from __future__ import annotations
 
-from taokit.tasks.base import Task
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from taokit.engine.fit import TrainEnv
+    from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
+    from taokit.requests import EvaluateRequest, InferenceRequest
+    from taokit.results import EvaluationResult, Result
+    from taokit.runtime.base import ModelIO
+    from taokit.spec.base import SpecModel
+    from taokit.tasks.lanenet.spec import LaneNetExperiment, LaneNetInferenceSpec
+    from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
 
 
 class LaneNetTask(Task):
     name = "lanenet"
-    summary = "lane detection (LaneNet)"
+    summary = "lane detection (LaneNet; TuSimple/CULane data and official metrics)"
+    action_spec_kinds = {"train": "experiment", "evaluate": "experiment", "prune": "experiment",
+                         "export": "experiment", "gen_trt_engine": "experiment", "dataset_convert": "dataset_convert"}
+    default_specs_package = "taokit.tasks.lanenet.default_specs"
+    resume_exempt = ("train_config.epochs", "train_config.checkpoint_interval", "train_config.validation_period",
+                     "train_config.n_workers", "evaluation_config", "postprocessing_config")
+
+    def schemas(self) -> dict[str, type[SpecModel]]:
+        from taokit.tasks.lanenet.spec import LaneNetExperiment, LaneNetInferenceSpec
+        from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
+
+        return {"experiment": LaneNetExperiment, "inference": LaneNetInferenceSpec,
+                "dataset_convert": LaneConvertSpec}
+
+    def model_in_spec(self, spec: SpecModel, action: str) -> Path | None:
+        from taokit.tasks.lanenet.spec import LaneNetInferenceSpec
+
+        if isinstance(spec, LaneNetInferenceSpec) and spec.inferencer_config.model_path:
+            return Path(spec.inferencer_config.model_path)
+        return None
+
+    def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
+        from taokit.tasks.lanenet.demo_data import generate
+
+        counts = generate(output_dir, num_images or 300, seed=seed)
+        return GeneratedDataset({f"{split} images": n for split, n in counts.items()}, [
+            f"images: {output_dir / 'images'}",
+            f"TuSimple labels: {output_dir / 'train_labels'}, {output_dir / 'val_labels'}"])
+
+    def convert_dataset(self, spec: LaneConvertSpec, output_prefix: Path, *, strict: bool) -> Result:
+        from taokit.tasks.lanenet.convert import convert_dataset
+
+        return convert_dataset(spec, output_prefix)
+
+    def build_training(self, spec: LaneNetExperiment, env: TrainEnv) -> TrainingSetup:
+        from taokit.tasks.lanenet.training import build_training
+
+        return build_training(spec, env)
+
+    def evaluate(self, spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
+        from taokit.tasks.lanenet.evaluate import run_evaluate
+
+        return run_evaluate(spec, request)
+
+    def inference(self, spec: LaneNetExperiment | LaneNetInferenceSpec | None, request: InferenceRequest) -> Result:
+        from taokit.tasks.lanenet.inference import run_inference
+
+        return run_inference(spec, request)
+
+    def export_plan(self, model_path: Path, spec: LaneNetExperiment | None) -> ExportPlan:
+        from taokit.tasks.lanenet.export import export_plan
+
+        return export_plan(model_path, spec)
+
+    def calibration_source(self, spec: LaneNetExperiment | None, chw: tuple[int, int, int]) -> CalibrationSource:
+        from taokit.tasks.lanenet.export import calibration_source
+
+        return calibration_source(spec, chw)
+
+    def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
+        from taokit.tasks.lanenet.runner import load_torch
+
+        return load_torch(model_path)
+
+    def prune_target(self, model_path: Path) -> PruneTarget:
+        from taokit.optimize.plan import PruneTarget
+        from taokit.tasks.lanenet.network import HEADS, load_model, model_payload
+
+        model, _ = load_model(model_path)
+        return PruneTarget.for_image_model(model, list(HEADS[model.arch.arch]), model_payload,
+                                           "retrain it with model_config.pretrained_model_file pointing here and "
+                                           "load_graph: true")

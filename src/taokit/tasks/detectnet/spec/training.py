@@ -8,22 +8,8 @@ from pydantic import Field, model_validator
 
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
+from taokit.spec.training_sections import Regularizer, SoftStartAnnealingSchedule
 from taokit.spec.write import PROTO_ENUM
-
-
-class SoftStartAnnealingSchedule(SpecModel):
-    min_learning_rate: float = Field(5e-6, gt=0.0)
-    max_learning_rate: float = Field(5e-4, gt=0.0)
-    soft_start: float = Field(0.1, ge=0.0, lt=1.0)
-    annealing: float = Field(0.7, ge=0.0, lt=1.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SoftStartAnnealingSchedule:
-        if self.annealing < self.soft_start:
-            raise ValueError(f"annealing ({self.annealing}) must not come before soft_start ({self.soft_start})")
-        if self.min_learning_rate > self.max_learning_rate:
-            raise ValueError("min_learning_rate is larger than max_learning_rate")
-        return self
 
 
 class EarlyStoppingAnnealingSchedule(SpecModel):
@@ -43,11 +29,6 @@ class LearningRate(SpecModel):
         if self.soft_start_annealing_schedule and self.early_stopping_annealing_schedule:
             raise ValueError("give either soft_start_annealing_schedule or early_stopping_annealing_schedule")
         return self
-
-
-class Regularizer(SpecModel):
-    type: Annotated[Literal["NO_REG", "L1", "L2"], PROTO_ENUM] = "NO_REG"
-    weight: float = Field(0.0, ge=0.0)
 
 
 class Adam(SpecModel):

@@ -1,0 +1,71 @@
+"""`evaluate` for LaneNet: any backend on the validation sources (or -i/-l), TuSimple and CULane scores."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from taokit.engine.files import atomic_write_text
+from taokit.errors import DataError, ModelError
+from taokit.requests import EvaluateRequest
+from taokit.results import EvaluationResult, Table
+from taokit.tasks.lanenet.evaluation import evaluate_lanes
+from taokit.tasks.lanenet.labels import LaneReport, read_lane_dataset
+from taokit.tasks.lanenet.runner import open_runner
+from taokit.tasks.lanenet.spec import LaneNetExperiment
+from taokit.tasks.lanenet.training import eval_loader, load_splits, read_sources
+
+log = logging.getLogger("taokit.lanenet")
+SUBMISSION = "tusimple_predictions.json"
+
+
+def _samples(spec: LaneNetExperiment, request: EvaluateRequest) -> list:
+    d = spec.dataset_config
+    if request.image_dir is not None:
+        if request.label_dir is None:
+            raise DataError("-i/--image_dir needs -l/--label_dir with the lane labels of those images")
+        report = LaneReport()
+        samples = read_lane_dataset(request.image_dir, request.label_dir, d.image_extension, report)
+    elif request.use_training_set:
+        samples, _, report = load_splits(spec)
+    else:
+        report = LaneReport()
+        samples = read_sources(d.validation_data_sources, d.image_extension, report)
+        if not samples:
+            raise DataError("no validation images: set dataset_config.validation_data_sources, use "
+                            "--use_training_set, or pass -i and -l")
+    for warning in report.warnings():
+        log.warning(warning)
+    return samples
+
+
+def run_evaluate(spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
+    runner = open_runner(request.model_path, backend=request.backend, device=request.device, input_hw=spec.input_hw)
+    if runner.input_hw != spec.input_hw:
+        raise ModelError(f"{request.model_path}: the model takes {runner.input_hw[1]}x{runner.input_hw[0]} images, "
+                         f"the spec's model_config says {spec.input_hw[1]}x{spec.input_hw[0]}")
+    samples = _samples(spec, request)
+    loader = eval_loader(samples, spec, request.batch_size)
+    log.info("evaluating %s (%s) on %d images", request.model_path, runner.backend.name, len(samples))
+    scores = evaluate_lanes(runner.predict, loader, samples, spec, total=len(loader))
+    runner.close()
+    metrics = scores.to_dict()
+    t, c, p = metrics["tusimple"], metrics["culane"], metrics["pixel"]
+    lines = [f"TuSimple accuracy {t['accuracy']:.4f}, FP {t['fp']:.4f}, FN {t['fn']:.4f} ({len(samples)} images)",
+             f"CULane F1 {c['f1']:.4f} (precision {c['precision']:.4f}, recall {c['recall']:.4f}); "
+             f"pixel IoU {p['iou']:.4f}, F1 {p['f1']:.4f}"]
+    if request.results_dir is not None:
+        out = Path(request.results_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "metrics.json", json.dumps({**metrics, "model": str(request.model_path)},
+                                                           indent=2) + "\n")
+        atomic_write_text(out / SUBMISSION, "".join(line + "\n" for line in scores.submission))
+        lines += [f"metrics: {out / 'metrics.json'}", f"TuSimple predictions: {out / SUBMISSION}"]
+    table = Table("LaneNet evaluation", ["metric", "value"], [
+        ["TuSimple accuracy", t["accuracy"]], ["TuSimple FP", t["fp"]], ["TuSimple FN", t["fn"]],
+        ["CULane precision", c["precision"]], ["CULane recall", c["recall"]], ["CULane F1", c["f1"]],
+        ["pixel IoU", p["iou"]], ["pixel F1", p["f1"]]])
+    headline = {"tusimple_accuracy": t["accuracy"], "tusimple_fp": t["fp"], "tusimple_fn": t["fn"],
+                "culane_f1": c["f1"], "pixel_iou": p["iou"]}
+    return EvaluationResult(lines=lines, tables=[table], data={"metrics": metrics}, metrics=headline)

@@ -1,0 +1,49 @@
+"""What export needs from LaneNet: the two named outputs, preprocessing, and the training images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from taokit.data.image_io import resize_image
+from taokit.errors import ModelError
+from taokit.optimize.plan import CalibrationSource, ExportPlan
+from taokit.tasks.common.calibration import FilePreprocessor
+from taokit.tasks.lanenet.model import INPUT_NAME, OUTPUT_NAMES, LaneNetOutputs
+from taokit.tasks.lanenet.network import load_model
+from taokit.tasks.lanenet.spec import LaneNetExperiment
+
+
+def preprocessor(hw: tuple[int, int]) -> FilePreprocessor:
+    """Image file -> network input (CHW float32 RGB in [0, 1] at the network size), as training feeds it."""
+    return FilePreprocessor(lambda image: resize_image(image, hw).transpose(2, 0, 1).astype(np.float32) / 255.0)
+
+
+def training_images(spec: LaneNetExperiment | None) -> list[Path]:
+    if spec is None:
+        return []
+    from taokit.tasks.lanenet.training import load_splits
+
+    train, _, _ = load_splits(spec)
+    return [s.image for s in train]
+
+
+def calibration_source(spec: LaneNetExperiment | None, chw: tuple[int, int, int]) -> CalibrationSource:
+    return CalibrationSource(preprocessor((chw[1], chw[2])), training_images(spec))
+
+
+def export_plan(model_path: Path, spec: LaneNetExperiment | None) -> ExportPlan:
+    model, _ = load_model(model_path)
+    hw = tuple(model.arch.input_hw)
+    if spec is not None and spec.input_hw != hw:
+        raise ModelError(f"{model_path}: the model takes {hw[1]}x{hw[0]} images, the spec {spec.input_hw[1]}x"
+                         f"{spec.input_hw[0]}")
+    source = calibration_source(spec, (3, *hw))
+    # nvinfer: a segmentation network (network-type 2) reading RGB / 255; clustering runs in the app
+    deepstream = {"net-scale-factor": 1.0 / 255.0, "offsets": [0.0, 0.0, 0.0], "infer-dims": [3, *hw],
+                  "model-color-format": 0, "network-type": 2, "output-blob-names": list(OUTPUT_NAMES),
+                  "segmentation-threshold": 0.5, "batch-size": 1, "gie-unique-id": 1, "output-tensor-meta": 1}
+    return ExportPlan(model=LaneNetOutputs(model).eval(), input_name=INPUT_NAME, output_names=OUTPUT_NAMES,
+                      input_chw=(3, *hw), labels=["lane"], preprocess=source.preprocess, images=source.images,
+                      metadata=model.arch.metadata(), deepstream=deepstream)
