@@ -62,3 +62,24 @@ def tiny_classifier(tiny_imagefolder: Path, tmp_path_factory: pytest.TempPathFac
     result = run_cli("classification", "train", "-e", DEMO_SPEC, "-r", out, *tiny_overrides(tiny_imagefolder))
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_lanes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 synthetic road scenes at 320x180 with TuSimple labels (train 9, val 3), made once per session."""
+    from taokit.tasks.lanenet.demo_data import SceneLayout, generate
+
+    root = tmp_path_factory.mktemp("tiny_lanes")
+    generate(root, num_images=12, seed=7, layout=SceneLayout(320, 180), val_fraction=0.25)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_lanenet(tiny_lanes: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results directory with a 1-epoch ENet LaneNet trained on `tiny_lanes` (weights/model.pth)."""
+    from lanenet_testing import DEMO_SPEC, tiny_overrides
+
+    out = tmp_path_factory.mktemp("tiny_lanenet")
+    result = run_cli("lanenet", "train", "-e", DEMO_SPEC, "-r", out, "-k", "KEY", *tiny_overrides(tiny_lanes))
+    assert result.exit_code == 0, result.output
+    return out

@@ -64,6 +64,7 @@ def read_lane_dataset(image_dir: Path, label_dir: Path, image_extension: str,
                       report: LaneReport | None = None) -> list[LaneSample]:
     """Every labelled image of one data source, in a stable order."""
     report = report if report is not None else LaneReport()
+    image_extension = image_extension.lstrip(".")
     if not image_dir.is_dir():
         raise DataError(f"{image_dir}: image directory not found; check dataset_config image_directory_path")
     layout = detect_layout(label_dir)

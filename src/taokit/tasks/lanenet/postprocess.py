@@ -55,7 +55,10 @@ def predict_lanes(prob: np.ndarray, embedding: np.ndarray, image_hw: tuple[int, 
         points = _band_points(xs[member], ys[member], anchor_stride)
         if len(points) < 2:
             continue
-        lane_xs = _sample(_to_image(points, net_hw, image_hw), rows, config.fit_order, image_hw[1])
+        # the lane covers its pixels' rows, beyond the first and last band centres
+        extent = _to_image(np.array([[0.0, ys[member].min() - 0.5], [0.0, ys[member].max() + 0.5]]), net_hw,
+                           image_hw)[:, 1]
+        lane_xs = _sample(_to_image(points, net_hw, image_hw), rows, config.fit_order, image_hw[1], extent)
         if any(x >= 0 for x in lane_xs):
             lanes.append(LanePrediction(tuple(lane_xs), int(member.sum())))
     return lanes
@@ -72,10 +75,10 @@ def _to_image(points: np.ndarray, net_hw: tuple[int, int], image_hw: tuple[int, 
     return (points + 0.5) * scale - 0.5  # pixel centres map to pixel centres
 
 
-def _sample(points: np.ndarray, rows: list[int], fit_order: int, width: int) -> list[float]:
+def _sample(points: np.ndarray, rows: list[int], fit_order: int, width: int, extent: np.ndarray) -> list[float]:
     y, x = points[:, 1], points[:, 0]
     target = np.asarray(rows, np.float64)
-    inside = (target >= y.min()) & (target <= y.max())
+    inside = (target >= extent[0]) & (target <= extent[1])
     if fit_order and len(points) > fit_order + 1:
         values = np.polyval(np.polyfit(y, x, fit_order), target)
     else:

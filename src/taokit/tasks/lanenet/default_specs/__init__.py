@@ -1,0 +1,1 @@
+"""Commented default LaneNet specs, written by `tao lanenet default_specs -r DIR`."""

@@ -1,0 +1,119 @@
+"""LaneNet end to end from the command line, as TAO users type it, on tiny synthetic road scenes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+import torch
+
+from lanenet_testing import DEMO_SPEC, tiny_overrides
+from taokit.tasks.lanenet.tusimple_metric import score_files
+
+pytestmark = pytest.mark.slow
+
+
+def test_train_writes_weights_status_and_the_spec(tiny_lanenet: Path) -> None:
+    data = torch.load(tiny_lanenet / "weights" / "model.pth", weights_only=True)
+    assert data["task"] == "lanenet" and data["arch"]["arch"] == "enet" and data["arch"]["input_hw"] == [64, 128]
+    assert data["spec"]["kind"] == "experiment"
+    events = [json.loads(line) for line in (tiny_lanenet / "status.json").read_text().splitlines()]
+    assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
+    assert "tusimple_accuracy" in events[1]["kpi"] and (tiny_lanenet / "checkpoints" / "epoch_001.pth").exists()
+
+
+def test_evaluate_writes_metrics_and_a_submission_tusimple_rescores_alike(tiny_lanenet: Path, tiny_lanes: Path,
+                                                                       tmp_path: Path, cli) -> None:
+    result = cli("lanenet", "evaluate", "-e", DEMO_SPEC, "-m", tiny_lanenet / "weights" / "model.pth", "-r", tmp_path,
+                 *tiny_overrides(tiny_lanes))
+    assert result.exit_code == 0, result.output
+    assert "TuSimple accuracy" in result.stdout and "CULane F1" in result.stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["images"] == 3 and set(metrics["culane"]) >= {"precision", "recall", "f1"}
+    submission = tmp_path / "tusimple_predictions.json"
+    lines = [json.loads(line) for line in submission.read_text().splitlines()]
+    assert [line["raw_file"] for line in lines] == ["00009.jpg", "00010.jpg", "00011.jpg"]
+    assert all(isinstance(line["run_time"], float) for line in lines)
+    rescored = score_files(submission, tiny_lanes / "val_labels" / "label_data_val.json")
+    assert rescored.to_dict() == pytest.approx(metrics["tusimple"])
+    status = json.loads((tmp_path / "status.json").read_text().splitlines()[-1])
+    assert status["kpi"]["tusimple_accuracy"] == pytest.approx(metrics["tusimple"]["accuracy"])
+
+
+def test_inference_with_tlt_flags_writes_tusimple_culane_and_overlays(tiny_lanenet: Path, tiny_lanes: Path,
+                                                                      tmp_path: Path, cli) -> None:
+    spec = tmp_path / "infer.txt"
+    spec.write_text("inferencer_config { batch_size: 2 }\npostprocessing_config { min_lane_pixels: 20 }\n")
+    out = tmp_path / "out"
+    result = cli("lanenet", "inference", "-e", spec, "-i", tiny_lanes / "images", "-o", out,
+                 "-m", tiny_lanenet / "weights" / "model.pth", "-k", "KEY")
+    assert result.exit_code == 0, result.output
+    assert "images/s" in result.stdout
+    lines = (out / "tusimple_predictions.json").read_text().splitlines()
+    assert len(lines) == 12 and len(json.loads(lines[0])["h_samples"]) == 56
+    assert len(list((out / "lines").glob("*.lines.txt"))) == 12
+    assert len(list((out / "images_annotated").glob("*.png"))) == 12
+
+
+def test_export_without_a_spec_then_evaluate_the_onnx(tiny_lanenet: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "lanenet.onnx"
+    result = cli("lanenet", "export", "-m", tiny_lanenet / "weights" / "model.pth", "-o", out, "-k", "KEY",
+                 "--data_type", "int8", "--batches", "1", "--batch_size", "2")
+    assert result.exit_code == 0, result.output
+    model = onnx.load(str(out))
+    assert [o.name for o in model.graph.output] == ["binary_seg", "instance_embedding"]
+    assert out.with_name("lanenet_int8.onnx").is_file() and out.with_name("cal.bin").is_file()
+    evaluated = cli("lanenet", "evaluate", "-m", out.with_name("lanenet_int8.onnx"), "-r", tmp_path / "eval")
+    assert evaluated.exit_code == 0, evaluated.output
+    bench = cli("lanenet", "benchmark", "-m", tiny_lanenet / "weights" / "model.pth", "-m", out, "--runs", "2")
+    assert bench.exit_code == 0 and "images/s" in bench.stdout
+
+
+def test_prune_then_retrain_from_the_pruned_graph(tiny_lanenet: Path, tiny_lanes: Path, tmp_path: Path,
+                                                  cli) -> None:
+    pruned = tmp_path / "pruned.pth"
+    result = cli("lanenet", "prune", "-m", tiny_lanenet / "weights" / "model.pth", "-o", pruned, "-pth", "0.95",
+                 "-nf", "8")
+    assert result.exit_code == 0, result.output
+    status = json.loads((tmp_path / "status.json").read_text().splitlines()[-1]) if (tmp_path / "status.json").exists() \
+        else None
+    assert status is None  # no -r: no status file next to the user's model
+    before = sum(v.numel() for v in torch.load(tiny_lanenet / "weights" / "model.pth", weights_only=True)[
+        "state_dict"].values())
+    after = sum(v.numel() for v in torch.load(pruned, weights_only=True)["state_dict"].values())
+    assert after < before
+    retrain = cli("lanenet", "train", "-e", DEMO_SPEC, "-r", tmp_path / "retrain",
+                  *tiny_overrides(tiny_lanes, **{"model_config.pretrained_model_file": pruned,
+                                                 "model_config.load_graph": "true"}))
+    assert retrain.exit_code == 0, retrain.output
+    assert "loaded the graph and weights" in retrain.output
+
+
+def test_dataset_tools(tiny_lanes: Path, tmp_path: Path, cli) -> None:
+    generated = cli("dataset", "generate", "lanenet", "-o", tmp_path / "gen", "-n", "3")
+    assert generated.exit_code == 0, generated.output
+    assert len(list((tmp_path / "gen" / "images").iterdir())) == 3
+    spec = tmp_path / "convert.txt"
+    spec.write_text(f'data_sources {{ image_directory_path: "{tiny_lanes / "images"}" '
+                    f'label_directory_path: "{tiny_lanes / "val_labels"}" }}\n')
+    converted = cli("lanenet", "dataset_convert", "-d", spec, "-o", tmp_path / "out" / "val")
+    assert converted.exit_code == 0, converted.output
+    assert (tmp_path / "out" / "val.json").read_text() == (tiny_lanes / "val_labels" / "label_data_val.json").read_text()
+    specs = cli("lanenet", "default_specs", "-r", tmp_path / "specs")
+    assert specs.exit_code == 0 and {p.name for p in (tmp_path / "specs").iterdir()} == {
+        "train.txt", "inference.txt", "dataset_convert.txt"}
+
+
+def test_bad_lane_labels_are_one_line_errors(tiny_lanes: Path, tmp_path: Path, cli) -> None:
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    good = (tiny_lanes / "train_labels" / "label_data_train.json").read_text().splitlines()
+    broken = json.loads(good[1])
+    broken["lanes"][0] = broken["lanes"][0][:-1]
+    (labels / "train.json").write_text(good[0] + "\n" + json.dumps(broken) + "\n")
+    result = cli("lanenet", "train", "-e", DEMO_SPEC, "-r", tmp_path / "run",
+                 *tiny_overrides(tiny_lanes, **{"dataset_config.data_sources[0].label_directory_path": labels}))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {labels / 'train.json'}:2: lane 0 has 55 points")
