@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.taokit-installed
 
-.PHONY: install test test-fast demo lint bench clean
+.PHONY: install test test-fast demo demo-lanenet lint bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ test-fast: install
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
+demo-lanenet: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo_lanenet.sh
+
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
@@ -33,4 +36,4 @@ bench: install
 	$(BIN)/python benchmarks/cli_startup.py
 
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache
+	rm -rf $(VENV) demo_out demo_out_lanenet .pytest_cache

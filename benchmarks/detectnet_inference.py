@@ -18,10 +18,12 @@ import torch
 
 from taokit.data.image_io import read_rgb
 from taokit.engine.checkpoint import save_file
+from taokit.requests import InferenceRequest
 from taokit.tasks.detectnet.demo_data import generate
-from taokit.tasks.detectnet.inference import InferenceOptions, run_inference
+from taokit.tasks.detectnet.inference import run_inference
 from taokit.tasks.detectnet.model import DetectNetV2
 from taokit.tasks.detectnet.network import arch_from_spec, load_model, model_payload
+from taokit.tasks.detectnet.spec import DetectNetInferenceSpec
 from taokit.tasks.registry import get_task
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "detectnet" / "train.txt"
@@ -61,13 +63,17 @@ def main() -> None:
     model, _ = load_model(model_path)
     bare = bare_forward(model, images, args.batch, args.repeats)
     rates = {}
+    h, w = spec.input_hw
     for mode, overlay in (("labels only", False), ("labels + overlays", True)):
-        run_spec = spec.model_copy(update={})
+        run_spec = DetectNetInferenceSpec.model_validate({
+            "inferencer_config": {"target_classes": spec.class_names, "image_height": h, "image_width": w,
+                                  "batch_size": args.batch},
+            "bbox_handler_config": {"disable_overlay": not overlay}})
         best = 0.0
         for i in range(args.repeats):
-            result = run_inference(run_spec, str(work / "data" / "testing" / "image_2"),
-                                   InferenceOptions(work / f"out-{overlay}-{i}", model_path, args.batch,
-                                                    device="cpu", overlays=overlay))
+            result = run_inference(run_spec, InferenceRequest(
+                model_path, results_dir=work / f"out-{overlay}-{i}", batch_size=args.batch, device="cpu",
+                inputs=str(work / "data" / "testing" / "image_2")))
             best = max(best, result.data["images_per_s"])
         rates[mode] = best
     w, h = read_rgb(images[0]).shape[1], read_rgb(images[0]).shape[0]

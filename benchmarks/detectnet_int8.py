@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from taokit.actions import evaluate, export
-from taokit.cli.session import Session
 from taokit.engine.checkpoint import save_file
+from taokit.requests import Session
 from taokit.runtime.ort_backend import OrtBackend
 from taokit.runtime.timing import time_backend
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from taokit.actions import evaluate, export, prune, train
-from taokit.cli.session import Session
 from taokit.optimize.prune import PruneRules
+from taokit.requests import Session
 from taokit.runtime.ort_backend import OrtBackend
 from taokit.runtime.timing import time_backend
 

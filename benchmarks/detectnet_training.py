@@ -37,9 +37,9 @@ def _spec(data: Path, epochs: int):  # noqa: ANN202
 
 
 def taokit_rate(spec, out: Path) -> float:  # noqa: ANN001
-    parts, config, _ = get_task("detectnet").build_training(spec, TrainEnv(torch.device("cpu")))
+    setup = get_task("detectnet").build_training(spec, TrainEnv(torch.device("cpu")))
     start = time.perf_counter()
-    result = fit(parts, config, FitOutputs(out, "bench", DistInfo()), torch.device("cpu"))
+    result = fit(setup.parts, setup.config, FitOutputs(out, "bench", DistInfo()), torch.device("cpu"))
     total = time.perf_counter() - start
     print(f"  taokit fit: {result.epochs_run} epochs in {total:.1f} s (checkpoint and weights included)")
     return _steady(out)
@@ -55,13 +55,14 @@ def _steady(out: Path) -> float:
 
 def bare_rate(spec, epochs: int) -> float:  # noqa: ANN001
     torch.manual_seed(spec.random_seed)
-    parts, _, _ = get_task("detectnet").build_training(spec, TrainEnv(torch.device("cpu")))
+    parts = get_task("detectnet").build_training(spec, TrainEnv(torch.device("cpu"))).parts
     model, optimizer = parts.model, parts.optimizer
     rates = []
     for epoch in range(1, epochs + 1):
         model.train()
         seen, start = 0, time.perf_counter()
-        for batch in parts.make_loader(epoch):
+        parts.loader.sampler.set_epoch(epoch)  # type: ignore[attr-defined]
+        for batch in parts.loader:
             loss, _ = parts.compute_loss(model, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -100,7 +100,10 @@ def test_dataset_tools(tiny_lanes: Path, tmp_path: Path, cli) -> None:
                     f'label_directory_path: "{tiny_lanes / "val_labels"}" }}\n')
     converted = cli("lanenet", "dataset_convert", "-d", spec, "-o", tmp_path / "out" / "val")
     assert converted.exit_code == 0, converted.output
-    assert (tmp_path / "out" / "val.json").read_text() == (tiny_lanes / "val_labels" / "label_data_val.json").read_text()
+    def parsed(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    assert parsed(tmp_path / "out" / "val.json") == parsed(tiny_lanes / "val_labels" / "label_data_val.json")
     specs = cli("lanenet", "default_specs", "-r", tmp_path / "specs")
     assert specs.exit_code == 0 and {p.name for p in (tmp_path / "specs").iterdir()} == {
         "train.txt", "inference.txt", "dataset_convert.txt"}

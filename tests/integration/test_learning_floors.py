@@ -1,7 +1,8 @@
 """Learning floors: tiny real training runs must reach a stated metric, so a broken loss, target, sampler
 or optimizer fails here even when every file is written. An untrained model scores about 0 mAP and
 0.25 accuracy (4 classes); the floors sit well above that and below what the runs reached when set
-(2026-11-30, CPU): DetectNet mAP 0.22, classification test accuracy about 0.8."""
+(2026-11-30, CPU): DetectNet mAP 0.22, classification test accuracy about 0.8, LaneNet TuSimple accuracy
+0.78 (an untrained LaneNet scores about 0.05)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 DETECTNET_MAP_FLOOR = 0.1
 CLASSIFICATION_ACCURACY_FLOOR = 0.6
+LANENET_TUSIMPLE_ACCURACY_FLOOR = 0.6
 
 
 def test_detectnet_learns_to_find_objects(tmp_path: Path) -> None:
@@ -50,3 +52,20 @@ def test_classification_learns_the_shapes(tmp_path: Path) -> None:
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["accuracy"] >= CLASSIFICATION_ACCURACY_FLOOR, metrics
+
+
+def test_lanenet_learns_to_find_lanes(tmp_path: Path) -> None:
+    from lanenet_testing import DEMO_SPEC as LANE_SPEC
+    from lanenet_testing import tiny_overrides as lane_overrides
+    from taokit.tasks.lanenet.demo_data import SceneLayout, generate
+
+    data = tmp_path / "data"
+    generate(data, num_images=80, seed=11, layout=SceneLayout(320, 180), val_fraction=0.25)
+    overrides = lane_overrides(data, **{"train_config.epochs": 12, "train_config.validation_period": 12,
+                                        "postprocessing_config.min_lane_pixels": 25})
+    result = run_cli("lanenet", "train", "-e", LANE_SPEC, "-r", tmp_path / "run", *overrides)
+    assert result.exit_code == 0, result.output
+    evaluated = run_cli("lanenet", "evaluate", "-m", tmp_path / "run" / "weights" / "model.pth", "-r", tmp_path / "eval")
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["tusimple"]["accuracy"] >= LANENET_TUSIMPLE_ACCURACY_FLOOR, metrics
