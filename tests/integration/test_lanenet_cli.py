@@ -54,7 +54,7 @@ def test_inference_with_tlt_flags_writes_tusimple_culane_and_overlays(tiny_lanen
     lines = (out / "tusimple_predictions.json").read_text().splitlines()
     assert len(lines) == 12 and len(json.loads(lines[0])["h_samples"]) == 56
     assert len(list((out / "lines").glob("*.lines.txt"))) == 12
-    assert len(list((out / "images_annotated").glob("*.png"))) == 12
+    assert len(list((out / "images_annotated").glob("*.jpg"))) == 12
 
 
 def test_export_without_a_spec_then_evaluate_the_onnx(tiny_lanenet: Path, tmp_path: Path, cli) -> None:

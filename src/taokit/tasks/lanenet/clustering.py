@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 
 
 def dbscan(points: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
@@ -33,30 +34,33 @@ def dbscan(points: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
     return labels
 
 
-def mean_shift(points: np.ndarray, bandwidth: float, min_samples: int, max_iterations: int = 50) -> np.ndarray:
-    """The paper's procedure: shift a seed to its density mode (flat kernel), take every point within the
-    bandwidth of the mode as one lane, remove them, repeat."""
+def mean_shift(points: np.ndarray, bandwidth: float, min_samples: int, max_iterations: int = 30,
+               max_clusters: int = 16) -> np.ndarray:
+    """The paper's procedure: shift the densest seed to its mode (flat kernel), take every point within the
+    bandwidth of the mode as one lane, remove them, repeat until no seed has `min_samples` neighbours."""
     labels = np.full(len(points), -1, np.int64)
     remaining = np.arange(len(points))
     cluster = 0
-    tree = cKDTree(points)
-    while len(remaining):
-        counts = np.array([len(n) for n in tree.query_ball_point(points[remaining[:256]], bandwidth)])
-        centre = points[remaining[int(np.argmax(counts))]]  # the densest of the first seeds
+    while len(remaining) >= min_samples and cluster < max_clusters:
+        left = points[remaining]
+        step = max(1, len(left) // 64)  # 64 spread-out candidates are enough to find a dense seed
+        density = (cdist(left[::step], left) < bandwidth).sum(axis=1)
+        if density.max() < min_samples:
+            break  # what is left is noise
+        seed = int(np.argmax(density)) * step
+        centre = left[seed]
         for _ in range(max_iterations):
-            members = remaining[np.linalg.norm(points[remaining] - centre, axis=1) < bandwidth]
-            shifted = points[members].mean(axis=0)
-            done = np.linalg.norm(shifted - centre) < 1e-3 * bandwidth
+            shifted = left[np.linalg.norm(left - centre, axis=1) < bandwidth].mean(axis=0)
+            moved = np.linalg.norm(shifted - centre)
             centre = shifted
-            if done:
+            if moved < 1e-3 * bandwidth:
                 break
-        members = remaining[np.linalg.norm(points[remaining] - centre, axis=1) < bandwidth]
-        if len(members) >= min_samples:
-            labels[members] = cluster
+        inside = np.linalg.norm(left - centre, axis=1) < bandwidth
+        if inside.sum() >= min_samples:
+            labels[remaining[inside]] = cluster
             cluster += 1
-        else:
-            members = members if len(members) else remaining[:1]
-        remaining = np.setdiff1d(remaining, members, assume_unique=True)
+        inside[seed] = True  # always make progress
+        remaining = remaining[~inside]
     return labels
 
 

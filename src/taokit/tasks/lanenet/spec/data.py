@@ -49,7 +49,7 @@ class DatasetConfig(SpecModel):
     def _lanes_only(cls, value: dict[str, str]) -> dict[str, str]:
         targets = set(value.values())
         if targets - {"lane"}:
-            raise ValueError(f"LaneNet has one class, 'lane'; map label classes to it (got "
+            raise ValueError(f"the only LaneNet class is 'lane'; map label classes to it (got "
                              f"{', '.join(sorted(targets - {'lane'}))})")
         return value
 
