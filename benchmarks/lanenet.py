@@ -88,7 +88,9 @@ def main() -> None:
     val = [json.loads(line)["raw_file"] for line in
            (args.run / "data" / "val_labels" / "label_data_val.json").read_text().splitlines()]
     images = [args.run / "data" / "images" / name for name in val]
+    start = time.perf_counter()
     decoded = [read_rgb(p) for p in images]
+    decode_rate = len(images) / (time.perf_counter() - start)
     batch = np.stack([resize_image(im, spec.input_hw).transpose(2, 0, 1) for im in decoded]).astype(np.float32) / 255
     threads = torch.get_num_threads()
     print(f"{len(images)} validation images at {decoded[0].shape[1]}x{decoded[0].shape[0]}, network "
@@ -97,6 +99,7 @@ def main() -> None:
         print(f"clustering ({algorithm:9s}) + lane sampling : {ms:7.2f} ms per frame")
     bare = bare_forward(model, batch, args.batch, args.repeats)
     print(f"bare model forward                   : {bare:7.2f} images/s")
+    print(f"JPEG decoding alone (one thread)     : {decode_rate:7.2f} images/s")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for p in images:

@@ -120,3 +120,25 @@ def test_bad_lane_labels_are_one_line_errors(tiny_lanes: Path, tmp_path: Path, c
                  *tiny_overrides(tiny_lanes, **{"dataset_config.data_sources[0].label_directory_path": labels}))
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {labels / 'train.json'}:2: lane 0 has 55 points")
+
+
+def test_gen_trt_engine_without_tensorrt_and_inference_on_a_video(tiny_lanenet: Path, tiny_lanes: Path,
+                                                                   tmp_path: Path, cli) -> None:
+    import cv2
+
+    onnx_path = tmp_path / "lanenet.onnx"
+    assert cli("lanenet", "export", "-m", tiny_lanenet / "weights" / "model.pth", "-o", onnx_path).exit_code == 0
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        built = cli("deploy", "lanenet", "gen_trt_engine", "-m", onnx_path, "--data_type", "fp16")
+        assert built.exit_code == 2 and "needs TensorRT" in built.stderr and "Traceback" not in built.output
+    video = tmp_path / "road.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 180))
+    for image in sorted((tiny_lanes / "images").iterdir())[:4]:
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    result = cli("lanenet", "inference", "-m", onnx_path, "-i", video, "-o", tmp_path / "video")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "video" / "images_annotated" / "road_annotated.mp4").is_file()
+    assert len((tmp_path / "video" / "tusimple_predictions.json").read_text().splitlines()) == 4

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class SpecModel(BaseModel):
@@ -28,3 +28,21 @@ class FieldPathError(ValueError):
     def __init__(self, path: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+def at_least_one(name: str) -> AfterValidator:
+    """Annotated metadata for a repeated section that must appear: `Annotated[list[X], at_least_one("x")]`."""
+
+    def check(value: list[Any]) -> list[Any]:
+        if not value:
+            raise ValueError(f"at least one {name} block is needed")
+        return value
+
+    return AfterValidator(check)
+
+
+def _bare_extension(value: str) -> str:
+    return value.lstrip(".").lower()
+
+
+Extension = Annotated[str, AfterValidator(_bare_extension)]  # "jpg", ".JPG" -> "jpg"

@@ -8,13 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 
 from taokit.data.image_files import IMAGE_EXTENSIONS
-from taokit.data.image_sources import Frame, InputSet, batched, iter_frames, prefetch, resolve_inputs
+from taokit.data.image_sources import Frame, InputSet, resolve_inputs
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, UsageError
 from taokit.requests import InferenceRequest
@@ -23,6 +22,7 @@ from taokit.tasks.classification.backends import ClassifierRunner
 from taokit.tasks.classification.evaluate import open_checked
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, to_network
+from taokit.tasks.common.frames import run_batches
 
 log = logging.getLogger("taokit.classification")
 SHOWN_ROWS = 20
@@ -55,24 +55,18 @@ def run_inference(spec: ClassificationSpec | None, request: InferenceRequest) ->
     center_crop = spec.evaluate.center_crop if spec is not None else info.center_crop
     transform = EvalTransform(info.input_hw, info.interpolation, center_crop)
     batch_size = request.batch_size or (spec.inference.batch_size or spec.eval_batch_size if spec else 16)
-    skipped: list[str] = []
-    frames = prefetch(iter_frames(inputs, skip_unreadable=not request.strict,
-                                  on_skip=lambda e: skipped.append(str(e))))
     rows: list[tuple[str, str, float]] = []
-    start = time.perf_counter()
+
+    def handle(batch: list[Frame]) -> None:
+        for frame, p in zip(batch, _predict(runner, batch, transform), strict=True):
+            name = str(frame.source) if inputs.kind == "images" else frame.name
+            rows.append((name, info.class_names[int(p.argmax())], float(p.max())))
+
     try:
-        for batch in batched(frames, batch_size):
-            probs = _predict(runner, batch, transform)
-            for frame, p in zip(batch, probs, strict=True):
-                name = str(frame.source) if inputs.kind == "images" else frame.name
-                rows.append((name, info.class_names[int(p.argmax())], float(p.max())))
+        run = run_batches(inputs, batch_size, handle, strict=request.strict, described_as=inputs_arg)
     finally:
         runner.close()
-    elapsed = time.perf_counter() - start
-    for reason in skipped:
-        log.warning("skipped: %s", reason)
-    if not rows:
-        raise DataError(f"-i {inputs_arg}: no image could be read")
+    elapsed = run.elapsed_s
     out = Path(request.results_dir)
     out.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
@@ -83,4 +77,4 @@ def run_inference(spec: ClassificationSpec | None, request: InferenceRequest) ->
     rate = len(rows) / max(elapsed, 1e-9)
     return Result(lines=[f"{len(rows)} image(s) in {elapsed:.1f} s: {rate:.1f} images/s ({runner.backend.name})",
                          f"result: {out / 'result.csv'}"], tables=[shown],
-                  data={"images": len(rows), "images_per_s": rate, "skipped": len(skipped)})
+                  data={"images": len(rows), "images_per_s": rate, "skipped": len(run.skipped)})

@@ -6,7 +6,6 @@ Decoding runs ahead in a thread and outputs are written by another, so the model
 from __future__ import annotations
 
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +14,15 @@ import cv2
 import numpy as np
 
 from taokit.data.image_io import resize_image
-from taokit.data.image_sources import Frame, InputSet, batched, iter_frames, prefetch, resolve_inputs
+from taokit.data.image_sources import Frame, InputSet, resolve_inputs
 from taokit.data.kitti import format_detection
 from taokit.data.records import Detection
 from taokit.engine.files import atomic_write_text
-from taokit.errors import DataError, UsageError
+from taokit.errors import UsageError
 from taokit.requests import InferenceRequest
 from taokit.results import Result
 from taokit.runtime.devices import requested_device
+from taokit.tasks.common.frames import run_batches
 from taokit.tasks.detectnet.backends import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.postprocess import (
     ClassPostprocess,
@@ -146,31 +146,24 @@ def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opt
     info = runner.info
     params = settings.params or {n: ClassPostprocess(ClusteringConfig()) for n in info.class_names}
     settings.colors = settings.colors or {n: default_color(i) for i, n in enumerate(info.class_names)}
-    skipped: list[str] = []
-    frames = prefetch(iter_frames(inputs, skip_unreadable=not opts.strict, on_skip=lambda e: skipped.append(str(e))))
     writer = _Writer(opts.results_dir, settings, inputs)
-    count, start = 0, time.perf_counter()
+
+    def handle(batch: list[Frame]) -> None:
+        for frame, dets in zip(batch, _detect(runner, batch, params), strict=True):
+            writer.submit(frame, dets)
+
     try:
-        for batch in batched(frames, settings.batch_size):
-            detections = _detect(runner, batch, params)
-            for frame, dets in zip(batch, detections, strict=True):
-                writer.submit(frame, dets)
-            count += len(batch)
+        run = run_batches(inputs, settings.batch_size, handle, strict=opts.strict, described_as=inputs_arg)
     finally:
         writer.close()
         runner.close()
-    elapsed = time.perf_counter() - start
-    for reason in skipped:
-        log.warning("skipped: %s", reason)
-    if count == 0:
-        raise DataError(f"-i {inputs_arg}: no image could be read")
-    rate = count / max(elapsed, 1e-9)
+    count, elapsed, rate = run.images, run.elapsed_s, run.images_per_s
     lines = [f"{count} image(s) in {elapsed:.1f} s: {rate:.1f} images/s ({runner.backend.name})"]
     if settings.kitti_dump:
         lines.append(f"labels: {writer.labels}")
     if settings.overlay:
         lines.append(f"annotated: {writer.images}")
-    return Result(lines=lines, data={"images": count, "images_per_s": rate, "skipped": len(skipped)})
+    return Result(lines=lines, data={"images": count, "images_per_s": rate, "skipped": len(run.skipped)})
 
 
 def _detect(runner: DetectNetRunner, batch: list[Frame], params: dict[str, ClassPostprocess]) -> list[list[Detection]]:

@@ -16,12 +16,12 @@ import cv2
 import numpy as np
 
 from taokit.data.image_io import resize_image
-from taokit.data.image_sources import Frame, batched, iter_frames, prefetch, resolve_inputs
+from taokit.data.image_sources import Frame, resolve_inputs
 from taokit.engine.files import atomic_write_text
-from taokit.errors import DataError
 from taokit.requests import InferenceRequest
 from taokit.results import Result
 from taokit.runtime.devices import requested_device
+from taokit.tasks.common.frames import run_batches
 from taokit.tasks.lanenet.postprocess import LanePrediction, output_rows, predict_lanes
 from taokit.tasks.lanenet.runner import LaneNetRunner, open_runner
 from taokit.tasks.lanenet.spec import LaneNetExperiment, LaneNetInferenceSpec
@@ -119,24 +119,20 @@ def run_inference(spec: LaneNetExperiment | LaneNetInferenceSpec | None, request
     inputs = resolve_inputs(request.inputs)
     out = Path(request.results_dir)  # type: ignore[arg-type]
     writer = _Writer(out, outputs, inputs.paths[0] if inputs.kind == "video" else None, inputs.fps)
-    skipped: list[str] = []
-    frames = prefetch(iter_frames(inputs, skip_unreadable=not request.strict, on_skip=lambda e: skipped.append(str(e))))
-    count, lanes_found, start = 0, 0, time.perf_counter()
+    lanes_found = 0
+
+    def handle(batch: list[Frame]) -> None:
+        nonlocal lanes_found
+        for frame, (lanes, rows, run_time) in zip(batch, _batch_lanes(runner, batch, post, stride), strict=True):
+            writer.write(frame, lanes, rows, run_time)
+            lanes_found += len(lanes)
+
     try:
-        for batch in batched(frames, batch_size):
-            for frame, (lanes, rows, run_time) in zip(batch, _batch_lanes(runner, batch, post, stride), strict=True):
-                writer.write(frame, lanes, rows, run_time)
-                lanes_found += len(lanes)
-            count += len(batch)
+        run = run_batches(inputs, batch_size, handle, strict=request.strict, described_as=request.inputs)
     finally:
         writer.close()
         runner.close()
-    elapsed = time.perf_counter() - start
-    for reason in skipped:
-        log.warning("skipped: %s", reason)
-    if count == 0:
-        raise DataError(f"-i {request.inputs}: no image could be read")
-    rate = count / max(elapsed, 1e-9)
+    count, elapsed, rate = run.images, run.elapsed_s, run.images_per_s
     lines = [f"{count} image(s), {lanes_found} lane(s) in {elapsed:.1f} s: {rate:.1f} images/s "
              f"({runner.backend.name}, clustering included)"]
     if outputs.tusimple_json:
@@ -146,4 +142,4 @@ def run_inference(spec: LaneNetExperiment | LaneNetInferenceSpec | None, request
     if outputs.overlay:
         lines.append(f"annotated: {out / 'images_annotated'}")
     return Result(lines=lines, data={"images": count, "lanes": lanes_found, "images_per_s": rate,
-                                     "skipped": len(skipped)})
+                                     "skipped": len(run.skipped)})

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from taokit.spec.base import SpecModel, ignored
+from taokit.spec.base import SpecModel, at_least_one, ignored
 from taokit.spec.write import PROTO_ENUM
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -22,7 +22,7 @@ class DataSource(SpecModel):
 
 
 class DatasetConfig(SpecModel):
-    data_sources: list[DataSource]
+    data_sources: Annotated[list[DataSource], at_least_one("data_sources")]
     image_extension: str = "png"
     target_class_mapping: dict[str, str] = Field(default_factory=dict)
     validation_fold: int | None = Field(None, ge=0)
@@ -31,13 +31,6 @@ class DatasetConfig(SpecModel):
         "MULTISOURCE", "taokit has one data loader")
     sampling_mode: Annotated[Literal["USER_DEFINED", "PROPORTIONAL", "UNIFORM"], PROTO_ENUM] = ignored(
         "USER_DEFINED", "sources are concatenated")
-
-    @field_validator("data_sources")
-    @classmethod
-    def _not_empty(cls, value: list[DataSource]) -> list[DataSource]:
-        if not value:
-            raise ValueError("at least one data_sources block is needed")
-        return value
 
     @field_validator("target_class_mapping")
     @classmethod

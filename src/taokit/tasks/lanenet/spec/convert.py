@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Annotated
 
-from taokit.spec.base import SpecModel
+from pydantic import Field
+
+from taokit.spec.base import Extension, SpecModel, at_least_one
 from taokit.tasks.lanenet.spec.data import DataSource
 
 
 class LaneConvertSpec(SpecModel):
-    data_sources: list[DataSource]
-    image_extension: str = Field("jpg", description="images of CULane/mask labels: <stem>.<image_extension>")
+    data_sources: Annotated[list[DataSource], at_least_one("data_sources")]
+    image_extension: Extension = Field("jpg", description="images of CULane/mask labels: <stem>.<image_extension>")
 
-    @field_validator("data_sources")
-    @classmethod
-    def _not_empty(cls, value: list[DataSource]) -> list[DataSource]:
-        if not value:
-            raise ValueError("at least one data_sources block is needed")
-        return value
-
-    @field_validator("image_extension")
-    @classmethod
-    def _bare(cls, value: str) -> str:
-        return value.lstrip(".").lower()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from taokit.spec.base import SpecModel
+from taokit.spec.base import Extension, SpecModel, at_least_one
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -27,22 +27,11 @@ class DataSource(SpecModel):
 
 
 class DatasetConfig(SpecModel):
-    data_sources: list[DataSource]
-    image_extension: str = Field("jpg", description="images of CULane/mask labels: <stem>.<image_extension>")
+    data_sources: Annotated[list[DataSource], at_least_one("data_sources")]
+    image_extension: Extension = Field("jpg", description="images of CULane/mask labels: <stem>.<image_extension>")
     target_class_mapping: dict[str, str] = Field(default_factory=lambda: {"lane": "lane"})
     validation_data_sources: list[DataSource] = Field(default_factory=list)
 
-    @field_validator("data_sources")
-    @classmethod
-    def _not_empty(cls, value: list[DataSource]) -> list[DataSource]:
-        if not value:
-            raise ValueError("at least one data_sources block is needed")
-        return value
-
-    @field_validator("image_extension")
-    @classmethod
-    def _bare(cls, value: str) -> str:
-        return value.lstrip(".").lower()
 
     @field_validator("target_class_mapping")
     @classmethod
