@@ -25,10 +25,10 @@ def run(task_name: str, spec_path: Path, session: Session, *, model_name: str = 
     spec = task.load_training_spec(spec_path, session.overrides)
     if session.results_dir is None:
         raise UsageError("train needs -r/--results_dir: the directory for checkpoints, weights and logs")
-    if (session.gpus > 1 or nodes.num_nodes > 1) and not inside_torchrun():
+    if (session.gpus > 1 or nodes.distributed) and not inside_torchrun():
         check_gpus(session.gpus)
         argv = _child_argv(task_name, spec_path, session, model_name, enable_determinism, strict)
-        code = run_under_torchrun(argv, session.gpus, nodes, session.gpu_index)
+        code = run_under_torchrun(argv, max(session.gpus, 1), nodes, session.gpu_index)
         if code != 0:
             raise TaokitError(f"distributed training failed (torchrun exit code {code}); see the log above")
         return Result(lines=[f"weights: {session.results_dir / 'weights' / (model_name + '.pth')}"])
@@ -39,7 +39,7 @@ def _child_argv(task_name: str, spec_path: Path, session: Session, model_name: s
                 strict: bool) -> list[str]:
     argv = [task_name, "train", "-e", str(spec_path), "-r", str(session.results_dir), "-n", model_name]
     argv += ["--use_amp"] * session.use_amp + ["--enable_determinism"] * determinism + ["--strict"] * strict
-    argv += ["-v"] * session.verbose
+    argv += ["-v"] * session.verbose + ["--gpus", "0"] * (session.gpus == 0)
     return argv + list(session.overrides)
 
 

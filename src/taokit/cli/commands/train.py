@@ -22,9 +22,16 @@ def register(app: typer.Typer, task: str) -> None:
         node_rank: int = typer.Option(0, "--node_rank", "--node-rank", min=0, help="This node's rank."),
         master_addr: str = typer.Option("127.0.0.1", "--master_addr", "--master-addr", help="Rendezvous host."),
         master_port: int = typer.Option(29500, "--master_port", "--master-port", help="Rendezvous port."),
+        rdzv_endpoint: str = typer.Option("", "--rdzv_endpoint", "--rdzv-endpoint",
+                                          help="host[:port] of an elastic (c10d) rendezvous; replaces --node_rank "
+                                               "and --master_addr."),
+        rdzv_id: str = typer.Option("taokit", "--rdzv_id", "--rdzv-id", help="Job id shared by every node."),
+        max_restarts: int = typer.Option(0, "--max_restarts", "--max-restarts", min=0,
+                                         help="Restart the workers this often after a failure (they resume)."),
     ) -> None:
         from taokit.actions import train as action
 
         print_result(action.run(task, spec, session, model_name=model_name, enable_determinism=enable_determinism,
                                 strict=strict, nodes=action.NodeOptions(num_nodes, node_rank, master_addr,
-                                                                        master_port)))
+                                                                        master_port, rdzv_endpoint, rdzv_id,
+                                                                        max_restarts)))
