@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.taokit-installed
 
-.PHONY: install test test-fast demo demo-lanenet lint bench clean
+.PHONY: install test test-fast demo demo-lanenet lint bench clean docker-build docker-image-local gpu-wheels
 
 install: $(STAMP)
 
@@ -28,6 +28,20 @@ demo: install
 
 demo-lanenet: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo_lanenet.sh
+
+# The NGC-based GPU image and a CPU image, where a registry is reachable (see docker/ and docs/runtimes.md).
+docker-build:
+	docker build -f docker/Dockerfile -t taokit:gpu .
+	docker build -f docker/Dockerfile.cpu -t taokit:cpu .
+
+# A runnable image built offline from this machine's own files (no registry): taokit:local.
+docker-image-local: install
+	bash docker/build_local_image.sh taokit:local
+
+# Wheels of taokit's small dependencies for a GPU machine without network (torch comes with the machine).
+gpu-wheels:
+	$(BIN)/python -m pip download --quiet --dest gpu_wheels -c requirements.lock typer rich pydantic pyyaml \
+	    onnx onnxruntime torch-pruning pillow opencv-python-headless scipy matplotlib tensorboard docker
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -31,6 +31,10 @@ def report_errors(func: F) -> F:
         except KeyboardInterrupt:
             print_error("interrupted; checkpoints written so far are kept")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except PermissionError as err:  # a folder or file the user may not write: their fix, not a bug
+            print_error(f"{err.filename or 'a file'}: permission denied ({err.strerror}); choose a folder you can "
+                        "write, or fix its owner")
+            raise typer.Exit(2) from None
         except MemoryError:
             print_error("out of memory; lower the batch size (in the spec, or with -b where the action takes it)")
             raise typer.Exit(1) from None

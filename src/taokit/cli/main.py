@@ -10,6 +10,7 @@ import typer
 from taokit import __version__
 from taokit.cli.errors import report_errors
 from taokit.cli.grammar import DATASET_ACTIONS, DEPLOY_ACTIONS, describe_task, expand_multi_value_flags
+from taokit.cli.session import remember_command_line
 from taokit.cli.spec_app import app as spec_app
 from taokit.cli.task_app import make_task_app
 from taokit.tasks.registry import TASKS
@@ -24,6 +25,8 @@ def _version(value: bool) -> None:
 def build_app(argv: list[str] | None = None) -> typer.Typer:
     """The `tao` app. Given argv, only the task it names is built in full (Typer builds eagerly)."""
     group, wanted = _selected(argv)
+    if argv is not None:
+        remember_command_line(argv)
     app = typer.Typer(
         no_args_is_help=True, add_completion=False, rich_markup_mode=None,
         help="taokit: TAO Toolkit's workflow (train, evaluate, prune, export, INT8, inference) without Docker "
@@ -80,6 +83,8 @@ def info(verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more 
         f"tensorrt: {'yes ' + trt_i['version'] if trt_i.get('installed') else 'no'}"
         + ("" if trt_i.get("installed") else f" ({trt_i.get('error') or trt_i.get('hint')})"),
         f"docker: {'reachable, engine ' + docker_i['version'] if docker_i.get('reachable') else 'not reachable'}"
+        + (f"; taokit images: {', '.join(docker_i['images']) or 'none (make docker-image-local)'}; GPUs in "
+           f"containers: {'yes (nvidia runtime)' if docker_i['gpus'] else 'no'}" if docker_i.get("reachable") else "")
         + (f" ({docker_i.get('error')})" if verbose and not docker_i.get("reachable") else ""),
     ]
     print_lines(lines)

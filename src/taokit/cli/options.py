@@ -50,3 +50,8 @@ CalBatchSize = Annotated[int, typer.Option("--batch_size", "--batch-size", min=1
 def framework_backend(framework: str | None) -> str | None:
     """TAO's -f/--framework tlt|tensorrt as a taokit backend (tlt: by the model file's suffix)."""
     return {"tensorrt": "tensorrt"}.get(framework or "")
+Runtime = Annotated[str | None, typer.Option(
+    "--runtime", help="Where the job runs: local (this process) or docker (the same command in a container; "
+                      "also TAO_RUNTIME or the mounts file).")]
+Image = Annotated[str | None, typer.Option(
+    "--image", help="Container image for --runtime docker (default: TAO_IMAGE, the mounts file, taokit:local).")]

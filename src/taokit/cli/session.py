@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from taokit.cli import options as o
 from taokit.cli.console import setup_output
 from taokit.cli.errors import report_errors
@@ -30,7 +32,14 @@ SESSION_PARAMETERS = [
     inspect.Parameter("use_amp", _KIND, default=False, annotation=o.UseAmp),
     inspect.Parameter("log_file", _KIND, default=None, annotation=o.LogFile),
     inspect.Parameter("verbose", _KIND, default=False, annotation=o.Verbose),
+    inspect.Parameter("runtime", _KIND, default=None, annotation=o.Runtime),
+    inspect.Parameter("image", _KIND, default=None, annotation=o.Image),
 ]
+_COMMAND_LINE: list[str] = []  # what the user typed after `tao`, re-run as is inside a container
+
+
+def remember_command_line(argv: list[str]) -> None:
+    _COMMAND_LINE[:] = argv
 OVERRIDES_PARAMETER = inspect.Parameter("overrides", _KIND, default=None, annotation=o.Overrides)
 
 
@@ -65,6 +74,9 @@ def session_command(*, overrides: bool = True) -> Callable[[Callable[..., Any]],
             flags = {p.name: kwargs.get(p.name, p.default) for p in (*SESSION_PARAMETERS, OVERRIDES_PARAMETER)}
             for p in added:
                 kwargs.pop(p.name, None)
+            runtime, image = flags.pop("runtime"), flags.pop("image")
+            if _in_container(runtime, image, flags):
+                return None
             session = start_session(**flags)
             return func(session=session, **kwargs)
 
@@ -73,3 +85,19 @@ def session_command(*, overrides: bool = True) -> Callable[[Callable[..., Any]],
         return report_errors(command)
 
     return decorate
+
+
+def _in_container(runtime: str | None, image: str | None, flags: dict[str, Any]) -> bool:
+    """Re-run the command in a container when the runtime is docker; True when it ran there."""
+    from taokit.launch.docker import choose_runtime
+
+    chosen = choose_runtime(runtime, image)
+    if chosen.name != "docker":
+        return False
+    from taokit.launch.docker import run_in_container
+
+    setup_output(verbose=flags["verbose"])  # the job in the container writes --log_file itself
+    code = run_in_container(list(_COMMAND_LINE), chosen, gpus=flags["gpus"], gpu_index=list(flags["gpu_index"] or []))
+    if code:
+        raise typer.Exit(code)
+    return True

@@ -45,7 +45,10 @@ def docker_info(timeout_s: float = 2.0) -> dict[str, Any]:
     try:
         client = docker.from_env(timeout=timeout_s)
         version = client.version()
+        runtimes = client.info().get("Runtimes") or {}
+        images = sorted(tag for image in client.images.list() for tag in image.tags if "taokit" in tag)
         client.close()
-        return {"reachable": True, "version": version.get("Version", "?")}
+        return {"reachable": True, "version": version.get("Version", "?"), "images": images,
+                "gpus": "nvidia" in runtimes}
     except Exception as err:  # noqa: BLE001 - any failure means "not reachable"
         return {"reachable": False, "error": str(err).splitlines()[0][:120]}

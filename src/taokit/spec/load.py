@@ -28,6 +28,16 @@ def spec_format(path: FsPath) -> str:
 
 
 def read_spec_text(path: FsPath) -> str:
+    try:
+        return _read_text(path)
+    except PermissionError:
+        raise SpecError("permission denied; the spec file (and its folders) must be readable by this user",
+                        file=str(path)) from None
+    except OSError as err:
+        raise SpecError(f"cannot read it ({err.strerror})", file=str(path)) from None
+
+
+def _read_text(path: FsPath) -> str:
     if not path.exists():
         raise SpecError("spec file not found; check the path given to -e", file=str(path))
     if path.is_dir():
