@@ -14,6 +14,7 @@ from taokit.cli.commands import (
     inference,
     prune,
     train,
+    tune_postprocess,
 )
 
 _REGISTRARS = {
@@ -26,6 +27,7 @@ _REGISTRARS = {
     "gen_trt_engine": gen_trt_engine.register,
     "default_specs": default_specs.register,
     "benchmark": benchmark.register,
+    "tune_postprocess": tune_postprocess.register,
 }
 
 

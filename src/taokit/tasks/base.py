@@ -42,8 +42,10 @@ ACTION_METHODS = {
     "benchmark": "load_torch",
     "generate": "generate_dataset",
 }
+# Actions beyond TAO's that a task may offer; `tao info` does not count them against completeness.
+EXTRA_ACTION_METHODS = {"tune_postprocess": "tune_postprocess"}
 # Actions whose spec may come from the one recorded with the model when -e is not given.
-RECORDED_SPEC_ACTIONS = frozenset({"evaluate", "inference", "export", "gen_trt_engine"})
+RECORDED_SPEC_ACTIONS = frozenset({"evaluate", "inference", "export", "gen_trt_engine", "tune_postprocess"})
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Task:
     @property
     def implemented(self) -> frozenset[str]:
         """The actions this task supports, read off the methods it overrides."""
-        done = {action for action, method in ACTION_METHODS.items()
+        done = {action for action, method in {**ACTION_METHODS, **EXTRA_ACTION_METHODS}.items()
                 if getattr(type(self), method) is not getattr(Task, method)}
         if self.default_specs_package:
             done.add("default_specs")
@@ -264,6 +266,11 @@ class Task:
     def prune_target(self, model_path: Path) -> PruneTarget:
         """prune: the network, an example input, the layers to keep whole, and the model-file writer."""
         raise self._missing("prune")
+
+    def tune_postprocess(self, spec: SpecModel, request: EvaluateRequest) -> Result:
+        """tune_postprocess: search the post-processing for the best metric on the validation data,
+        without retraining; writes the tuned specs under request.results_dir."""
+        raise self._missing("tune_postprocess")
 
     # -- built on the above -----------------------------------------------------------------------------
 

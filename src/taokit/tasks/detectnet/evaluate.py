@@ -55,6 +55,12 @@ def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> Evaluation
     log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
     metrics = evaluate(runner.predict, loader, spec, total=len(loader))
     runner.close()
+    detections = sum(r.num_det for r in metrics.per_class.values())
+    objects = sum(r.num_gt for r in metrics.per_class.values())
+    if objects and detections < objects / 4:
+        log.warning("%d detections for %d ground-truth objects: the post-processing may discard most of what the "
+                    "network finds; try `tao detectnet tune_postprocess -m %s -r DIR`", detections, objects,
+                    model_path)
     lines = [f"mAP ({spec.evaluation_config.average_precision_mode}): {metrics.mAP:.4f}",
              f"COCO mAP@[.5:.95]: {metrics.map:.4f}  AP50: {metrics.map_50:.4f}  AP75: {metrics.map_75:.4f}"]
     if opts.results_dir is not None:

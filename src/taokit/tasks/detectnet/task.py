@@ -36,6 +36,7 @@ class DetectNetTask(Task):
         "prune": "experiment",
         "export": "experiment",
         "gen_trt_engine": "experiment",
+        "tune_postprocess": "experiment",
     }
     default_specs_package = "taokit.tasks.detectnet.default_specs"
     resume_exempt = (
@@ -100,6 +101,11 @@ class DetectNetTask(Task):
         from taokit.tasks.detectnet.inference import run_inference
 
         return run_inference(spec, request)
+
+    def tune_postprocess(self, spec: DetectNetExperiment, request: EvaluateRequest) -> Result:
+        from taokit.tasks.detectnet.tune_postprocess import tune_postprocess
+
+        return tune_postprocess(spec, request)
 
     def export_plan(self, model_path: Path, spec: DetectNetExperiment | None) -> ExportPlan:
         from taokit.tasks.detectnet.export import export_plan
