@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from taokit.cli.commands import (
+    automl,
     benchmark,
     dataset_convert,
     default_specs,
@@ -28,6 +29,7 @@ _REGISTRARS = {
     "default_specs": default_specs.register,
     "benchmark": benchmark.register,
     "tune_postprocess": tune_postprocess.register,
+    "automl": automl.register,
 }
 
 

@@ -20,6 +20,7 @@ from taokit.errors import ModelError, NotAvailableYet, SpecError, UsageError
 if TYPE_CHECKING:
     from torch import nn
 
+    from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import FitConfig, FitParts, TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -43,7 +44,7 @@ ACTION_METHODS = {
     "generate": "generate_dataset",
 }
 # Actions beyond TAO's that a task may offer; `tao info` does not count them against completeness.
-EXTRA_ACTION_METHODS = {"tune_postprocess": "tune_postprocess"}
+EXTRA_ACTION_METHODS = {"tune_postprocess": "tune_postprocess", "automl": "automl_plan"}
 # Actions whose spec may come from the one recorded with the model when -e is not given.
 RECORDED_SPEC_ACTIONS = frozenset({"evaluate", "inference", "export", "gen_trt_engine", "tune_postprocess"})
 
@@ -266,6 +267,10 @@ class Task:
     def prune_target(self, model_path: Path) -> PruneTarget:
         """prune: the network, an example input, the layers to keep whole, and the model-file writer."""
         raise self._missing("prune")
+
+    def automl_plan(self, spec: SpecModel) -> AutoMLPlan:
+        """automl: the default search space (TAO's where it has one), the KPI, the epochs/validation keys."""
+        raise self._missing("automl")
 
     def tune_postprocess(self, spec: SpecModel, request: EvaluateRequest) -> Result:
         """tune_postprocess: search the post-processing for the best metric on the validation data,

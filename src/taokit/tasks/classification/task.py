@@ -14,6 +14,7 @@ from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 if TYPE_CHECKING:
     from torch import nn
 
+    from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -49,6 +50,25 @@ class ClassificationTask(Task):
         section = spec.inference if action == "inference" else spec.evaluate  # type: ignore[attr-defined]
         path = section.model_path or spec.evaluate.model_path  # type: ignore[attr-defined]
         return Path(path) if path else None
+
+    def automl_plan(self, spec: ClassificationSpec) -> AutoMLPlan:
+        """TAO's two: the learning rate and the weight decay, under the keys of the spec's own format."""
+        from taokit.automl.plan import AutoMLPlan
+        from taokit.automl.space import Hyperparameter
+
+        t = spec.train
+        keys = {
+            "tf1": (f"train_config.lr_config.{t.schedule.type}.learning_rate", "train_config.reg_config.weight_decay",
+                    "train_config.n_epochs", []),
+            "pyt": ("train.optim.lr", "train.optim.weight_decay", "train.num_epochs", ["train.validation_interval"]),
+            "taokit": ("train.schedule.learning_rate", "train.optimizer.weight_decay", "train.epochs",
+                       ["train.validation_interval"]),
+        }[spec.source]
+        lr_key, decay_key, epochs_key, validation = keys
+        decay = spec.train.regularizer.weight if spec.source == "tf1" else t.optimizer.weight_decay
+        return AutoMLPlan([Hyperparameter(lr_key, "log", 1e-4, 1e-1), Hyperparameter(decay_key, "log", 1e-6, 1e-2)],
+                          "val_accuracy", epochs_key, validation,
+                          {lr_key: min(max(t.schedule.learning_rate, 1e-4), 1e-1), decay_key: min(max(decay, 1e-6), 1e-2)})
 
     def generate_dataset(self, output_dir: Path, *, num_images: int | None, seed: int) -> GeneratedDataset:
         from taokit.tasks.classification.demo_data import CLASSES, generate

@@ -15,6 +15,7 @@ from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 if TYPE_CHECKING:
     from torch import nn
 
+    from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -101,6 +102,26 @@ class DetectNetTask(Task):
         from taokit.tasks.detectnet.inference import run_inference
 
         return run_inference(spec, request)
+
+    def automl_plan(self, spec: DetectNetExperiment) -> AutoMLPlan:
+        """TAO's five: learning rates (min below max), soft_start below annealing, regularizer type, and
+        the DBSCAN confidence threshold (per class here)."""
+        from taokit.automl.plan import AutoMLPlan, soft_start_space
+        from taokit.automl.space import Hyperparameter
+
+        lr = spec.training_config.learning_rate
+        space, baseline = ([], {}) if lr.early_stopping_annealing_schedule is not None else soft_start_space(
+            "training_config.learning_rate.soft_start_annealing_schedule", (1e-5, 1e-2),
+            lr.soft_start_annealing_schedule)
+        space.append(Hyperparameter("training_config.regularizer.type", "choice", choices=("NO_REG", "L1", "L2")))
+        baseline["training_config.regularizer.type"] = spec.training_config.regularizer.type
+        for name in spec.class_names:
+            key = f"postprocessing_config.target_class_config.{name}.clustering_config.dbscan_confidence_threshold"
+            space.append(Hyperparameter(key, "float", 0.01, 0.8))
+            baseline[key] = min(max(spec.clustering_config(name).dbscan_confidence_threshold, 0.01), 0.8)
+        return AutoMLPlan(space, "mAP", "training_config.num_epochs",
+                          ["evaluation_config.validation_period_during_training", "evaluation_config.first_validation_epoch"],
+                          baseline)
 
     def tune_postprocess(self, spec: DetectNetExperiment, request: EvaluateRequest) -> Result:
         from taokit.tasks.detectnet.tune_postprocess import tune_postprocess

@@ -15,6 +15,7 @@ from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 if TYPE_CHECKING:
     from torch import nn
 
+    from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -60,6 +61,21 @@ class LaneNetTask(Task):
         from taokit.tasks.lanenet.convert import convert_dataset
 
         return convert_dataset(spec, output_prefix)
+
+    def automl_plan(self, spec: LaneNetExperiment) -> AutoMLPlan:
+        """Learning rates and soft start, the regularizer type, and the embedding loss's weight."""
+        from taokit.automl.plan import AutoMLPlan, soft_start_space
+        from taokit.automl.space import Hyperparameter
+
+        t = spec.train_config
+        space, baseline = soft_start_space("train_config.learning_rate.soft_start_annealing_schedule", (1e-4, 1e-2),
+                                           t.learning_rate.soft_start_annealing_schedule)
+        space += [Hyperparameter("train_config.regularizer.type", "choice", choices=("NO_REG", "L1", "L2")),
+                  Hyperparameter("loss_config.embedding_weight", "float", 0.25, 2.0)]
+        baseline.update({"train_config.regularizer.type": t.regularizer.type,
+                         "loss_config.embedding_weight": min(max(spec.loss_config.embedding_weight, 0.25), 2.0)})
+        return AutoMLPlan(space, "tusimple_accuracy", "train_config.epochs", ["train_config.validation_period"],
+                          baseline)
 
     def build_training(self, spec: LaneNetExperiment, env: TrainEnv) -> TrainingSetup:
         from taokit.tasks.lanenet.training import build_training

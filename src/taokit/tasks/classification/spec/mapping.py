@@ -50,7 +50,8 @@ def from_tf1(spec: Tf1Spec) -> ClassificationSpec:
     evaluate = EvaluateSection(dataset_dir=e.eval_dataset_path, model_path=e.model_path, top_k=e.top_k,
                                batch_size=e.batch_size, n_workers=e.n_workers, center_crop=e.enable_center_crop)
     return ClassificationSpec(source="tf1", model=model, data=data, augment=augment, train=train,
-                              evaluate=evaluate, inference=InferenceSection(model_path=e.model_path))
+                              evaluate=evaluate, inference=InferenceSection(model_path=e.model_path),
+                              **({"automl_config": spec.automl_config} if spec.automl_config else {}))
 
 
 def _tf1_optimizer(spec: Tf1Spec) -> OptimizerSection:
@@ -131,7 +132,8 @@ def from_pyt(spec: PytSpec) -> ClassificationSpec:
     inference = InferenceSection(model_path=spec.inference.checkpoint or spec.inference.trt_engine,
                                  batch_size=spec.inference.batch_size)
     return ClassificationSpec(source="pyt", model=model, data=data, augment=_pyt_augment(spec), train=train,
-                              evaluate=evaluate, inference=inference)
+                              evaluate=evaluate, inference=inference,
+                              **({"automl_config": spec.automl_config} if spec.automl_config else {}))
 
 
 def _pyt_augment(spec: PytSpec) -> AugmentSection:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from taokit.spec.automl_section import AutoMLConfig
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.experiment_tracking import NOT_TRACKED, PytWandbConfig
 
@@ -253,5 +254,6 @@ class PytSpec(SpecModel):
     train: PytTrain = PytTrain()
     evaluate: PytEvaluate = PytEvaluate()
     inference: PytInference = PytInference()
+    automl_config: AutoMLConfig | None = None  # taokit's `tao classification automl` settings
     export: PytExport = ignored(PytExport, _CLI)
     gen_trt_engine: PytGenTrtEngine = ignored(PytGenTrtEngine, _CLI)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from taokit.models.names import KnownArch
+from taokit.spec.automl_section import AutoMLConfig
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
 from taokit.spec.write import PROTO_ENUM
@@ -207,3 +208,4 @@ class Tf1Spec(SpecModel):
     eval_config: EvalConfig = EvalConfig()
     model_config_: ModelConfig = Field(ModelConfig(), alias="model_config")
     train_config: TrainConfig = TrainConfig()
+    automl_config: AutoMLConfig | None = None  # taokit's `tao classification automl` settings

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from taokit.spec.automl_section import AutoMLConfig
 from taokit.spec.base import SpecModel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -147,6 +148,7 @@ class ClassificationSpec(SpecModel):
     train: TrainSection = TrainSection()
     evaluate: EvaluateSection = EvaluateSection()
     inference: InferenceSection = InferenceSection()
+    automl_config: AutoMLConfig | None = None
 
     @property
     def random_seed(self) -> int:

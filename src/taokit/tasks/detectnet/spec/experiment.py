@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from taokit.spec.automl_section import AutoMLConfig
 from taokit.spec.base import FieldPathError, SpecModel, ignored
 from taokit.tasks.detectnet.spec.convert import DatasetExportConfig
 from taokit.tasks.detectnet.spec.dataset import AugmentationConfig, DatasetConfig
@@ -28,6 +29,7 @@ class DetectNetExperiment(SpecModel):
     cost_function_config: CostFunctionConfig
     training_config: TrainingConfig = TrainingConfig()
     bbox_rasterizer_config: BboxRasterizerConfig = BboxRasterizerConfig()
+    automl_config: AutoMLConfig | None = None  # taokit's `tao detectnet automl` settings
     loss_mask_label_filter: ObjectiveLabelFilter = ignored(
         ObjectiveLabelFilter, "loss masks by label filter are not implemented")
     dataset_export_config: list[DatasetExportConfig] = ignored(

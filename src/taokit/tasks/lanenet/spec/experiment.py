@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from taokit.spec.automl_section import AutoMLConfig
 from taokit.spec.base import FieldPathError, SpecModel
 from taokit.tasks.lanenet.spec.data import AugmentationConfig, DatasetConfig
 from taokit.tasks.lanenet.spec.model import ModelConfig, PostprocessingConfig
@@ -19,6 +20,7 @@ class LaneNetExperiment(SpecModel):
     augmentation_config: AugmentationConfig = AugmentationConfig()
     postprocessing_config: PostprocessingConfig = PostprocessingConfig()
     evaluation_config: EvaluationConfig = EvaluationConfig()
+    automl_config: AutoMLConfig | None = None  # taokit's `tao lanenet automl` settings
 
     @property
     def input_hw(self) -> tuple[int, int]:

@@ -1,0 +1,71 @@
+"""AutoML from the CLI on generated data with a tiny budget: Bayesian and Hyperband, a failing trial
+survived, resume, and a best model whose evaluation gives the recorded metric."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from classification_testing import DEMO_SPEC, tiny_overrides
+from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader((out / "automl_results.csv").open()))
+
+
+def test_bayesian_search_survives_a_failing_trial_resumes_and_reproduces_its_best(
+        tiny_imagefolder: Path, tmp_path: Path, cli) -> None:
+    out = tmp_path / "automl"
+    # trial 0 will find a corrupt checkpoint in its folder: its training fails, the search goes on
+    (out / "experiment_000" / "checkpoints").mkdir(parents=True)
+    (out / "experiment_000" / "checkpoints" / "epoch_001.pth").write_bytes(b"not a checkpoint")
+    overrides = tiny_overrides(tiny_imagefolder)
+    result = cli("classification", "automl", "-e", DEMO_SPEC, "-r", out, "--automl_max_recommendations", "3",
+                 "--automl_remove_hyperparameters", "train_config.reg_config.weight_decay", *overrides)
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert [r["state"] for r in rows] == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert "trial 0 failed (exit 2)" in result.stderr
+    metadata = json.loads((out / "automl_metadata.json").read_text())
+    assert metadata["trials_done"] == 3 and metadata["best_trial"] in (1, 2)
+    assert (out / "metric_per_trial.png").read_bytes()[:4] == b"\x89PNG"
+
+    resumed = cli("classification", "automl", "-e", DEMO_SPEC, "-r", out, "--automl_max_recommendations", "4",
+                  "--automl_remove_hyperparameters", "train_config.reg_config.weight_decay", *overrides)
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming the search" in resumed.stderr and len(_rows(out)) == 4
+
+    best = json.loads((out / "automl_metadata.json").read_text())
+    spec = out / "best_model" / "spec.yaml"
+    weights = out / "best_model" / "weights" / "model.pth"
+    assert spec.is_file() and torch.load(weights, weights_only=True)["task"] == "classification"
+    evaluated = cli("classification", "evaluate", "-e", spec, "-m", weights, "-i", tiny_imagefolder / "val",
+                    "-r", tmp_path / "eval")
+    assert evaluated.exit_code == 0, evaluated.output
+    accuracy = json.loads((tmp_path / "eval" / "metrics.json").read_text())["accuracy"]
+    assert accuracy == pytest.approx(best["best_val_accuracy"])
+
+
+def test_hyperband_prunes_by_epoch_and_ends_with_a_postprocessing_search(tiny_kitti: Path, tmp_path: Path,
+                                                                         cli) -> None:
+    out = tmp_path / "hyperband"
+    result = cli("detectnet", "automl", "-e", DEMO_TRAIN_SPEC, "-r", out, "--automl_algorithm", "hyperband",
+                 "--automl_R", "3", "--automl_nu", "3", "--automl_remove_hyperparameters",
+                 "training_config.regularizer.type", *tiny_train_overrides(tiny_kitti))
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert len(rows) == 3 and {r["state"] for r in rows} <= {"COMPLETE", "PRUNED"}
+    assert all(1 <= int(r["epochs"] or 0) <= 3 for r in rows if r["state"] == "COMPLETE")
+    status = [json.loads(line) for line in (out / "experiment_000" / "status.json").read_text().splitlines()]
+    assert sum(1 for e in status if "mAP" in (e.get("kpi") or {})) >= 1  # validated every epoch for the pruner
+    assert (out / "best_model" / "postprocess" / "spec.txt").is_file()
+    bad = cli("detectnet", "automl", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "bad", "--automl_add_hyperparameters",
+              "training_config.batch_size_per_gpu:int:8", *tiny_train_overrides(tiny_kitti))
+    assert bad.exit_code == 2 and "LOW and HIGH must be numbers" in bad.stderr
