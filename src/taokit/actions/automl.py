@@ -56,7 +56,7 @@ def run(task_name: str, spec_path: Path, session: Session, flags: dict[str, Any]
                     "AutoML finished") as outcome:
         study = search(job, settings, lambda s: _progress(s, job, settings, started))
         best = _best(study)
-        lines = _write_outputs(task, study, job, settings, best, spec_path, session)
+        lines = _write_outputs(task, study, job, settings, best, spec_path, session, started)
         outcome.kpi = numeric({f"best_{job.metric_key}": best.value, "trials": len(study.trials)})
     rows = [[t.number, t.state.name, t.value, *(t.params.get(h.key) for h in space)] for t in study.trials]
     table = Table(f"AutoML trials ({settings.algorithm}, metric {job.metric_key})",
@@ -103,12 +103,12 @@ def _progress(study: Any, job: SearchJob, settings: AutoMLSettings, started: flo
 
 
 def _write_outputs(task: Any, study: Any, job: SearchJob, settings: AutoMLSettings, best: Any, spec_path: Path,
-                   session: Session) -> list[str]:
+                   session: Session, started: float) -> list[str]:
     from taokit.spec.load import spec_format
     from taokit.spec.write import to_prototext, to_yaml
 
     out = job.results_dir
-    _progress(study, job, settings, time.monotonic(), quiet=True)
+    _progress(study, job, settings, started, quiet=True)
     best_dir = out / "best_model"
     if best_dir.exists():
         shutil.rmtree(best_dir)
