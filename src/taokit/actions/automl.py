@@ -23,18 +23,25 @@ log = logging.getLogger("taokit.automl")
 
 
 def settings_from(spec: Any, flags: dict[str, Any]) -> tuple[AutoMLSettings, list[str], list[str]]:
-    """The spec's automl_config, with every flag given on the command line taking precedence."""
-    block = getattr(spec, "automl_config", None)
-    base = {} if block is None else block.model_dump()
-    merged = {**base, **{k: v for k, v in flags.items() if v is not None}}
+    """The spec's automl_config (TAO's names), with every flag given on the command line taking precedence."""
+    from taokit.spec.automl_section import AutoMLConfig
+
+    block = getattr(spec, "automl_config", None) or AutoMLConfig()
+
+    def pick(name: str, value: Any) -> Any:
+        return flags[name] if flags.get(name) is not None else value
+
     settings = AutoMLSettings(
-        algorithm=merged.get("automl_algorithm", "bayesian"), max_recommendations=merged.get("automl_max_recommendations", 20),
-        R=merged.get("automl_R", 27), nu=merged.get("automl_nu", 3), epoch_multiplier=merged.get("epoch_multiplier", 1),
-        metric=merged.get("metric", "kpi"))
+        algorithm=pick("automl_algorithm", block.automl_algorithm),
+        max_recommendations=pick("automl_max_recommendations", block.automl_max_recommendations),
+        R=pick("automl_R", block.automl_R), nu=pick("automl_nu", block.automl_nu),
+        epoch_multiplier=pick("epoch_multiplier", block.epoch_multiplier), metric=pick("metric", block.metric))
     if settings.algorithm not in ("bayesian", "hyperband"):
         raise UsageError(f"--automl_algorithm {settings.algorithm}: choose bayesian or hyperband")
-    return settings, list(merged.get("automl_add_hyperparameters") or []), list(
-        merged.get("automl_remove_hyperparameters") or [])
+    if settings.metric not in ("kpi", "loss"):
+        raise UsageError(f"--metric {settings.metric}: choose kpi or loss")
+    return (settings, list(pick("automl_add_hyperparameters", block.automl_add_hyperparameters)),
+            list(pick("automl_remove_hyperparameters", block.automl_remove_hyperparameters)))
 
 
 def run(task_name: str, spec_path: Path, session: Session, flags: dict[str, Any]) -> Result:
