@@ -71,6 +71,9 @@ def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: P
     if session.use_amp and device.type != "cuda":
         log.info("--use_amp has no effect on %s: mixed precision needs a CUDA GPU; training in float32", device)
     record = task.spec_record(spec)  # type: ignore[arg-type]
+    from taokit.engine.run_dir import ResultsDirLock
+
+    lock = ResultsDirLock(results_dir) if info.is_main else None
     try:
         with status_job(results_dir, f"Starting {task.name} training on {device}", "Training finished successfully",
                         enabled=info.is_main) as outcome:
@@ -91,6 +94,8 @@ def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: P
                            "epochs": result.epochs_run}
     finally:
         dist.destroy_process_group()
+        if lock is not None:
+            lock.release()
     lines = [f"weights: {result.model_path}"]
     if result.best_path is not None and result.best_metric is not None:
         lines.append(f"best weights (epoch {result.best_epoch}, {result.monitor} {result.best_metric:.4f}): "

@@ -35,6 +35,9 @@ def report_errors(func: F) -> F:
             print_error(f"{err.filename or 'a file'}: permission denied ({err.strerror}); choose a folder you can "
                         "write, or fix its owner")
             raise typer.Exit(2) from None
+        except OSError as err:  # a full disk, a read-only filesystem, a path under a file: one line, exit 2
+            print_error(f"{err.filename or 'a file'}: {err.strerror or err}; free space or choose another path")
+            raise typer.Exit(2) from None
         except MemoryError:
             print_error("out of memory; lower the batch size (in the spec, or with -b where the action takes it)")
             raise typer.Exit(1) from None

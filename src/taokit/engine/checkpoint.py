@@ -9,7 +9,7 @@ import torch
 
 from taokit.engine.files import atomic_path
 from taokit.engine.model_files import check_model_file
-from taokit.errors import ModelError
+from taokit.errors import ModelError, ResultsDirError
 
 FORMAT = "taokit"
 FORMAT_VERSION = 1
@@ -19,7 +19,11 @@ def save_file(path: Path, payload: dict[str, Any], kind: str) -> None:
     """Write a model (`kind="model"`) or training checkpoint (`kind="checkpoint"`) atomically."""
     data = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, **payload}
     with atomic_path(path) as tmp:
-        torch.save(data, tmp)
+        try:
+            torch.save(data, tmp)
+        except (RuntimeError, OSError) as err:  # torch's zip writer reports a full disk as a RuntimeError
+            raise ResultsDirError(f"{path}: could not be written ({_why(err, path)}); the previous files are "
+                                  "intact: free space or choose another -r, then run the same command again") from None
 
 
 def load_file(path: Path, *, task: str | None = None) -> dict[str, Any]:
@@ -48,3 +52,15 @@ def find_latest_checkpoint(directory: Path) -> Path | None:
     found = sorted(directory.glob("epoch_*.pth"), key=lambda p: int(p.stem.split("_")[1]) if
                    p.stem.split("_")[1].isdigit() else -1)
     return found[-1] if found else None
+
+
+def _why(err: BaseException, path: Path) -> str:
+    import shutil
+
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = -1
+    if 0 <= free < 64 * 1024 * 1024 or "No space left" in str(err) or getattr(err, "errno", None) == 28:
+        return f"no space left on the device: {free // (1024 * 1024)} MB free"
+    return str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,48 @@ def claim_results_dir(results_dir: Path, experiment: dict[str, Any], resumable: 
                 f"{results_dir} holds checkpoints of a different experiment ({key}: "
                 f"{_lookup(previous.get('resumable', {}), key)!r} there, {_lookup(resumable, key)!r} now); "
                 f"use another -r, or delete {results_dir / 'checkpoints'} to start over")
-    results_dir.mkdir(parents=True, exist_ok=True)
+    make_results_dir(results_dir)
     content = {"experiment": experiment, "resumable": resumable, **({"spec": spec_record} if spec_record else {})}
     atomic_write_text(record, yaml.safe_dump(content, sort_keys=False))
+
+
+def make_results_dir(results_dir: Path) -> None:
+    """Create the results directory, or say in one line why it cannot be."""
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ResultsDirError(f"{results_dir}: a file is in the way of the results directory; choose another -r") \
+            from None
+    except OSError as err:
+        raise ResultsDirError(f"{results_dir}: cannot create the results directory ({err.strerror}); choose a "
+                              "folder you can write with -r") from None
+    if not os.access(results_dir, os.W_OK):
+        raise ResultsDirError(f"{results_dir}: the results directory is not writable by this user; choose another -r "
+                              "or fix its owner")
+
+
+class ResultsDirLock:
+    """One training run per results directory: a lock that the kernel drops when the process ends (also on
+    SIGKILL), so a killed run never leaves it stuck."""
+
+    def __init__(self, results_dir: Path) -> None:
+        import fcntl
+
+        make_results_dir(results_dir)
+        self.path = results_dir / ".taokit.lock"
+        self.handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise ResultsDirError(f"{results_dir} is in use by another taokit run ({holder}); wait for it to end "
+                                  "or choose another -r") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+
+    def release(self) -> None:
+        self.handle.close()

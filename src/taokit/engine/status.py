@@ -62,6 +62,8 @@ class JobOutcome:
 
 
 def first_line(err: BaseException) -> str:
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted (Ctrl-C or SIGTERM); run the same command again to resume"
     text = str(err)
     return text.splitlines()[0] if text.strip() else type(err).__name__
 

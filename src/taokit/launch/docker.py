@@ -82,6 +82,19 @@ def _translated_argv(argv: list[str], cwd: Path, path_map: PathMap, owner: tuple
     return out
 
 
+def _without_key(argv: list[str]) -> list[str]:
+    """-k KEY is accepted and ignored: it never reaches the container, its logs or its command line."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("-k", "--key"):
+            skip = True
+        elif not token.startswith(("--key=", "-k=")):
+            out.append(token)
+    return out
+
+
 def _numeric_user(user: str) -> tuple[int, int] | None:
     uid, _, gid = str(user).partition(":")
     return (int(uid), int(gid or uid)) if uid.isdigit() and (gid or uid).isdigit() else None
@@ -133,7 +146,7 @@ def run_in_container(argv: list[str], runtime: Runtime, *, gpus: int = 1, gpu_in
     options.pop("tty", None)
     environment = {"HOME": "/home/taokit", "USER": getpass.getuser(), "TAOKIT_IN_CONTAINER": "1",
                    "TAOKIT_PLAIN": os.environ.get("TAOKIT_PLAIN", ""), **mounts.envs}
-    command = _translated_argv(argv, cwd, path_map, _numeric_user(user))
+    command = _without_key(_translated_argv(argv, cwd, path_map, _numeric_user(user)))
     log.info("running in %s as %s with %d mount(s): tao %s", runtime.image, user, len(binds), " ".join(command))
     container = client.containers.create(
         runtime.image, command=command, user=user, environment=environment, volumes=binds,

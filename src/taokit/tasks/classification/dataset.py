@@ -14,17 +14,22 @@ from torch.utils.data import Dataset
 
 from taokit.data.image_io import read_rgb
 from taokit.tasks.classification.transforms import EvalTransform, TrainTransform, to_network
+from taokit.tasks.common.readable import ReadableSamples
 
 
 class TrainDataset(Dataset):
     def __init__(self, samples: list[tuple[Path, int]], transform: TrainTransform, bgr: bool, seed: int) -> None:
         self.samples, self.transform, self.bgr, self.seed = samples, transform, bgr, seed
+        self.readable = ReadableSamples(len(samples))
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, int]:
         epoch, index = key
+        return self.readable.get(index, lambda i: self._load(epoch, i))
+
+    def _load(self, epoch: int, index: int) -> tuple[torch.Tensor, int]:
         path, label = self.samples[index]
         rng = np.random.default_rng((self.seed, epoch, index))
         image = self.transform(read_rgb(path), rng)
@@ -34,11 +39,15 @@ class TrainDataset(Dataset):
 class EvalDataset(Dataset):
     def __init__(self, samples: list[tuple[Path, int]], transform: EvalTransform, bgr: bool) -> None:
         self.samples, self.transform, self.bgr = samples, transform, bgr
+        self.readable = ReadableSamples(len(samples))
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.readable.get(index, self._load)
+
+    def _load(self, index: int) -> tuple[torch.Tensor, int]:
         path, label = self.samples[index]
         return torch.from_numpy(to_network(self.transform(read_rgb(path)), self.bgr)), label
 

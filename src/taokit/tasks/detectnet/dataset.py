@@ -16,6 +16,7 @@ from torch.utils.data import Dataset
 
 from taokit.data.image_io import read_rgb
 from taokit.data.records import DatasetReport, ImageRecord
+from taokit.tasks.common.readable import ReadableSamples
 from taokit.tasks.detectnet.augment import augment, crop_and_resize
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 from taokit.tasks.detectnet.targets import RasterizerClass, RasterizerParams, rasterize
@@ -62,8 +63,10 @@ def rasterizer_params(spec: DetectNetExperiment) -> RasterizerParams:
 class TrainDataset(Dataset):
     """Augmented images with their rasterized targets."""
 
-    def __init__(self, samples: list[Sample], spec: DetectNetExperiment, seed: int, augment_images: bool = True):
+    def __init__(self, samples: list[Sample], spec: DetectNetExperiment, seed: int, augment_images: bool = True,
+                 strict: bool = False):
         self.samples = samples
+        self.readable = ReadableSamples(len(samples), strict)
         self.pre = spec.augmentation_config.preprocessing
         self.spatial = spec.augmentation_config.spatial_augmentation
         self.color = spec.augmentation_config.color_augmentation
@@ -76,6 +79,9 @@ class TrainDataset(Dataset):
 
     def __getitem__(self, key: tuple[int, int] | int) -> tuple[torch.Tensor, ...]:
         epoch, index = key if isinstance(key, tuple) else (0, key)
+        return self.readable.get(index, lambda i: self._load(epoch, i))
+
+    def _load(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
         sample = self.samples[index]
         image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
         if self.augment_images:
@@ -95,14 +101,18 @@ class EvalDataset(Dataset):
     per-axis scaling leaves IoU unchanged, and evaluation_box_config sizes mean network pixels.
     """
 
-    def __init__(self, samples: list[Sample], spec: DetectNetExperiment) -> None:
+    def __init__(self, samples: list[Sample], spec: DetectNetExperiment, strict: bool = False) -> None:
         self.samples = samples
         self.pre = spec.augmentation_config.preprocessing
+        self.readable = ReadableSamples(len(samples), strict)
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+        return self.readable.get(index, self._load)
+
+    def _load(self, index: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
         sample = self.samples[index]
         image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

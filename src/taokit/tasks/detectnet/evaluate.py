@@ -50,7 +50,7 @@ def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> Evaluation
                          f"{spec.input_hw[0]}")
     samples = to_samples(_records(spec, opts), spec.class_names, spec.dataset_config.target_class_mapping)
     batch = opts.batch_size or spec.evaluation_config.batch_size or spec.training_config.batch_size_per_gpu
-    loader = DataLoader(EvalDataset(samples, spec), batch_size=batch, collate_fn=collate_eval,
+    loader = DataLoader(EvalDataset(samples, spec, strict=opts.strict), batch_size=batch, collate_fn=collate_eval,
                         num_workers=min(spec.training_config.n_workers, 1))
     log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
     metrics = evaluate(runner.predict, loader, spec, total=len(loader))

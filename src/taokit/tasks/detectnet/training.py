@@ -65,13 +65,13 @@ def _loaders(spec: DetectNetExperiment, env: TrainEnv) -> tuple[DataLoader, Data
     tc = spec.training_config
     sampler = EpochSampler(len(train), spec.random_seed, rank=env.dist.rank, world_size=env.dist.world_size)
     workers = tc.n_workers
-    train_loader = DataLoader(TrainDataset(train, spec, spec.random_seed), batch_size=tc.batch_size_per_gpu,
+    train_loader = DataLoader(TrainDataset(train, spec, spec.random_seed, strict=env.strict), batch_size=tc.batch_size_per_gpu,
                               sampler=sampler, num_workers=workers, persistent_workers=workers > 0,
                               pin_memory=env.device.type == "cuda", prefetch_factor=2 if workers else None)
     val_loader = None
     if val:
         batch = spec.evaluation_config.batch_size or tc.batch_size_per_gpu
-        val_loader = DataLoader(EvalDataset(val, spec), batch_size=batch, num_workers=min(workers, 1),
+        val_loader = DataLoader(EvalDataset(val, spec, strict=env.strict), batch_size=batch, num_workers=min(workers, 1),
                                 collate_fn=collate_eval)
     log.info("training on %d images, validating on %d", len(train), len(val))
     return train_loader, val_loader, sampler, records.report

@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from taokit.data.image_io import read_rgb, resize_image
+from taokit.tasks.common.readable import ReadableSamples
 from taokit.tasks.lanenet.labels import LaneSample
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 
@@ -64,12 +65,16 @@ class TrainDataset(Dataset):
         self.samples, self.spec, self.seed = samples, spec, seed
         self.hw = spec.input_hw
         self.thickness = line_thickness(spec.train_config.lane_width, self.hw[1])
+        self.readable = ReadableSamples(len(samples))
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         epoch, index = key
+        return self.readable.get(index, lambda i: self._load(epoch, i))
+
+    def _load(self, epoch: int, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         sample = self.samples[index]
         rng = np.random.default_rng((self.seed, epoch, index))
         image, lanes = augment(read_rgb(sample.image), list(sample.lanes), self.spec, rng)
@@ -84,11 +89,15 @@ class EvalDataset(Dataset):
 
     def __init__(self, samples: list[LaneSample], hw: tuple[int, int]) -> None:
         self.samples, self.hw = samples, hw
+        self.readable = ReadableSamples(len(samples))
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        return self.readable.get(index, self._load)
+
+    def _load(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         image = read_rgb(self.samples[index].image)
         resized = resize_image(image, self.hw)
         return (torch.from_numpy(np.ascontiguousarray(resized.transpose(2, 0, 1))),
