@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from taokit import __version__
+from taokit.cli.commands import validate as validate_command
 from taokit.cli.errors import report_errors
 from taokit.cli.grammar import DATASET_ACTIONS, DEPLOY_ACTIONS, describe_task, expand_multi_value_flags
 from taokit.cli.session import remember_command_line
@@ -57,6 +58,7 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
                 sub = make_task_app(task, actions, about) if built else typer.Typer(help=about)
                 parent.add_typer(sub, name=name, hidden=hidden)
     _add_generate(dataset_group)
+    validate_command.register(dataset_group)
     app.add_typer(model_group, name="model")
     app.add_typer(deploy_group, name="deploy")
     app.add_typer(dataset_group, name="dataset")

@@ -38,5 +38,8 @@ def read_rgb(path: Path) -> np.ndarray:
             return np.asarray(img.convert("RGB"))
     except FileNotFoundError:
         raise DataError(f"{path}: image not found") from None
+    except Image.DecompressionBombError as err:
+        raise DataError(f"{path}: refusing to decode an image this large ({str(err).split('(')[0].strip()}); "
+                        "a decompression bomb?") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         raise DataError(f"{path}: cannot decode image ({str(err).splitlines()[0][:120]})") from None

@@ -6,6 +6,7 @@ Class names are lower-cased, as TAO's converter does, so spec class maps use low
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,8 +36,9 @@ def parse_kitti_line(line: str, *, where: str) -> BoxLabel | None:
     class_name = fields[0].lower()
     if class_name in IGNORED_CLASSES:
         return None
+    occlusion = int(values[1]) if math.isfinite(values[1]) else 0  # not used for training; NaN is no reason to stop
     return BoxLabel(class_name=class_name, x1=values[3], y1=values[4], x2=values[5], y2=values[6],
-                    truncation=values[0], occlusion=int(values[1]), alpha=values[2])
+                    truncation=values[0], occlusion=occlusion, alpha=values[2])
 
 
 def read_kitti_label(path: Path) -> list[BoxLabel]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,6 +63,7 @@ class DatasetReport:
     images_without_labels: int = 0
     clipped_boxes: int = 0
     dropped_boxes: int = 0
+    invalid_boxes: int = 0  # NaN or infinite coordinates
     unknown_classes: dict[str, int] = field(default_factory=dict)
     corrupt_images: list[str] = field(default_factory=list)
 
@@ -82,6 +84,8 @@ class DatasetReport:
                        f"(first: {self.labels_without_image[0]})")
         if self.clipped_boxes:
             out.append(f"{self.clipped_boxes} box(es) extended outside their image and were clipped")
+        if self.invalid_boxes:
+            out.append(f"{self.invalid_boxes} box(es) had NaN or infinite coordinates and were dropped")
         if self.dropped_boxes:
             out.append(f"{self.dropped_boxes} box(es) had no area inside their image and were dropped")
         if self.unknown_classes:
@@ -102,6 +106,9 @@ def clip_boxes(boxes: Iterable[BoxLabel], width: int, height: int,
     """
     kept = []
     for box in boxes:
+        if not all(math.isfinite(v) for v in (box.x1, box.y1, box.x2, box.y2)):
+            report.invalid_boxes += 1
+            continue
         if width <= 0 or height <= 0:
             clipped = box
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 import onnx
 
 from taokit.errors import ModelError
+from taokit.runtime.onnx_safety import check_external_data
 
 OPS_FILE = "tensorrt_onnx_ops.txt"
 _DEFAULT_DOMAINS = ("", "ai.onnx")
@@ -31,6 +32,7 @@ def load_onnx(model: onnx.ModelProto | Path) -> onnx.ModelProto:
     path = Path(model)
     if not path.is_file():
         raise ModelError(f"{path}: ONNX file not found")
+    check_external_data(path)
     try:
         return onnx.load(str(path), load_external_data=False)
     except Exception as err:  # noqa: BLE001 - protobuf raises DecodeError, RuntimeWarning-like types

@@ -10,6 +10,7 @@ import numpy as np
 
 from taokit.errors import ModelError, UsageError
 from taokit.runtime.base import ModelIO
+from taokit.runtime.onnx_safety import check_external_data
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class OrtBackend:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.log_severity_level = 3
+        check_external_data(Path(path))
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as err:  # noqa: BLE001 - ORT raises several unrelated types for bad files

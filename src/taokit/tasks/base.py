@@ -44,7 +44,8 @@ ACTION_METHODS = {
     "generate": "generate_dataset",
 }
 # Actions beyond TAO's that a task may offer; `tao info` does not count them against completeness.
-EXTRA_ACTION_METHODS = {"tune_postprocess": "tune_postprocess", "automl": "automl_plan"}
+EXTRA_ACTION_METHODS = {"tune_postprocess": "tune_postprocess", "automl": "automl_plan",
+                        "validate": "validate_dataset"}
 # Actions whose spec may come from the one recorded with the model when -e is not given.
 RECORDED_SPEC_ACTIONS = frozenset({"evaluate", "inference", "export", "gen_trt_engine", "tune_postprocess"})
 
@@ -267,6 +268,10 @@ class Task:
     def prune_target(self, model_path: Path) -> PruneTarget:
         """prune: the network, an example input, the layers to keep whole, and the model-file writer."""
         raise self._missing("prune")
+
+    def validate_dataset(self, spec: SpecModel, output_dir: Path | None) -> Result:
+        """`tao dataset validate`: read the dataset as training will and report what it would skip."""
+        raise self._missing("validate")
 
     def automl_plan(self, spec: SpecModel) -> AutoMLPlan:
         """automl: the default search space (TAO's where it has one), the KPI, the epochs/validation keys."""

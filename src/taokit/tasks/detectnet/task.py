@@ -38,6 +38,7 @@ class DetectNetTask(Task):
         "export": "experiment",
         "gen_trt_engine": "experiment",
         "tune_postprocess": "experiment",
+        "validate": "experiment",
     }
     default_specs_package = "taokit.tasks.detectnet.default_specs"
     resume_exempt = (
@@ -122,6 +123,11 @@ class DetectNetTask(Task):
         return AutoMLPlan(space, "mAP", "training_config.num_epochs",
                           ["evaluation_config.validation_period_during_training", "evaluation_config.first_validation_epoch"],
                           baseline)
+
+    def validate_dataset(self, spec: DetectNetExperiment, output_dir: Path | None) -> Result:
+        from taokit.tasks.detectnet.validate import validate_dataset
+
+        return validate_dataset(spec, output_dir)
 
     def tune_postprocess(self, spec: DetectNetExperiment, request: EvaluateRequest) -> Result:
         from taokit.tasks.detectnet.tune_postprocess import tune_postprocess

@@ -114,6 +114,8 @@ def parse_tusimple_line(line: str, where: str, image_dir: Path, report: LaneRepo
         if not isinstance(xs, list) or len(xs) != len(rows):
             raise DataError(f"{where}: lane {i} has {len(xs) if isinstance(xs, list) else 'no'} points but "
                             f"h_samples has {len(rows)}; TuSimple writes one x per row (-2 for none)")
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs):
+            raise DataError(f"{where}: lane {i} holds a value that is not a number; write -2 where a row has no point")
     image = image_dir / str(entry["raw_file"])
     if not image.is_file():
         report.missing_images.append(str(image))

@@ -1,0 +1,46 @@
+"""`tao dataset validate detectnet -e SPEC`: the dataset as training will read it, before a long run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from taokit.data.records import DatasetReport
+from taokit.results import Result, Table
+from taokit.tasks.common.dataset_check import save_histograms, scan_images
+from taokit.tasks.detectnet.dataset import to_samples
+from taokit.tasks.detectnet.records import load_training_records
+from taokit.tasks.detectnet.spec import DetectNetExperiment
+
+
+def validate_dataset(spec: DetectNetExperiment, out: Path | None) -> Result:
+    split = load_training_records(spec.dataset_config)
+    names, mapping = spec.class_names, spec.dataset_config.target_class_mapping
+    mapped = DatasetReport()
+    train, val = to_samples(split.train, names, mapping, mapped), to_samples(split.val, names, mapping)
+    counts = {name: [0, 0] for name in names}
+    for column, samples in ((0, train), (1, val)):
+        for sample in samples:
+            for class_id in sample.class_ids:
+                counts[names[int(class_id)]][column] += 1
+    scan = scan_images(Path(r.image) for r in [*split.train, *split.val])
+    boxes = [b for r in [*split.train, *split.val] for b in r.boxes]
+    lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(),
+             *split.report.warnings(), *mapped.warnings()]
+    both = {r.image for r in split.train} & {r.image for r in split.val}
+    if both:
+        lines.append(f"{len(both)} image(s) are in both training and validation (validation then measures memory)")
+    if not val:
+        lines.append("no validation images: training will not validate (set validation_fold or validation_data_source)")
+    missing = [n for n, (a, _) in counts.items() if a == 0]
+    if missing:
+        lines.append(f"target classes without a training object: {', '.join(missing)}; check target_class_mapping")
+    if out is not None and boxes:
+        widths, heights = [b.width for b in boxes], [b.height for b in boxes]
+        save_histograms(out / "box_sizes.png", {"width (px)": widths, "height (px)": heights,
+                                                "aspect (w/h)": [w / max(h, 1e-6) for w, h in zip(widths, heights, strict=True)]},
+                        f"{len(boxes)} labelled boxes")
+        lines.append(f"box sizes and aspects: {out / 'box_sizes.png'}")
+    table = Table("objects per target class", ["class", "training", "validation"],
+                  [[n, a, b] for n, (a, b) in counts.items()])
+    return Result(lines=lines, tables=[table], data={"images": len(train) + len(val), "unreadable": len(scan.unreadable),
+                                                     "duplicates": len(scan.duplicates)})

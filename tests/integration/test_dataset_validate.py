@@ -1,0 +1,29 @@
+"""`tao dataset validate`: data problems found before a long run, in one report."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
+
+
+def test_validate_reports_what_training_would_skip(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(tiny_kitti, data)
+    images, labels = data / "training" / "image_2", data / "training" / "label_2"
+    broken = images / "000003.png"
+    broken.write_bytes(broken.read_bytes()[:200])  # truncated
+    shutil.copy(images / "000004.png", images / "000004_copy.png")
+    shutil.copy(labels / "000004.txt", labels / "000004_copy.txt")
+    (labels / "000005.txt").write_text((labels / "000005.txt").read_text() + "Tram 0 0 0 1 1 20 20 0 0 0 0 0 0 0\n")
+    result = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "report",
+                 *tiny_train_overrides(data))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "cannot be decoded" in out and "000003.png" in out
+    assert "identical image files" in out and "000004_copy.png" in out
+    assert "tram (1)" in out.lower() and "in both training and validation" in out
+    assert "objects per target class" in out and (tmp_path / "report" / "box_sizes.png").is_file()
+    other = cli("dataset", "validate", "classification", "-e", DEMO_TRAIN_SPEC)
+    assert other.exit_code == 2 and "not available yet" in other.stderr
