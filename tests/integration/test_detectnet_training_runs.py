@@ -70,3 +70,29 @@ def test_two_processes_with_ddp(tiny_kitti: Path, tmp_path: Path) -> None:
     assert (out / "weights" / "model.pth").exists()
     status = (out / "status.json").read_text().splitlines()
     assert len(status) == 1 + 6 + 1  # one writer (rank 0): STARTED, 6 epochs, SUCCESS
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sigkill_at_a_random_point_then_rerun_ends_with_the_same_weights(seed: int, tiny_kitti: Path,
+                                                                          tmp_path: Path) -> None:
+    """Killed after a random delay past the first checkpoint: during a step, a checkpoint write or a
+    validation; the rerun resumes and must end exactly where an uninterrupted run ends."""
+    import random
+
+    straight, crashed = tmp_path / "straight", tmp_path / "crashed"
+    subprocess.run(_command(straight, tiny_kitti), env=_env(), check=True, capture_output=True)
+    proc = subprocess.Popen(_command(crashed, tiny_kitti), env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    first = crashed / "checkpoints" / "epoch_001.pth"
+    deadline = time.monotonic() + 300
+    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(random.Random(seed).uniform(0.0, 1.5))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for leftover in crashed.rglob(".*.tmp"):  # an interrupted atomic write leaves at most a temp file
+        assert not leftover.name.endswith(".pth")
+    resumed = subprocess.run(_command(crashed, tiny_kitti), env=_env(), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    a, b = _weights(straight / "weights" / "model.pth"), _weights(crashed / "weights" / "model.pth")
+    assert all(torch.equal(a[k], b[k]) for k in a)
