@@ -85,6 +85,11 @@ class ClassificationTask(Task):
 
         return build_training(spec, env)
 
+    def validate_dataset(self, spec: ClassificationSpec, output_dir: Path | None) -> Result:
+        from taokit.tasks.classification.validate import validate_dataset
+
+        return validate_dataset(spec, output_dir)
+
     def evaluate(self, spec: ClassificationSpec, request: EvaluateRequest) -> EvaluationResult:
         from taokit.tasks.classification.evaluate import run_evaluate
 

@@ -30,7 +30,8 @@ class LaneNetTask(Task):
     name = "lanenet"
     summary = "lane detection (LaneNet; TuSimple/CULane data and official metrics)"
     action_spec_kinds = {"train": "experiment", "evaluate": "experiment", "prune": "experiment",
-                         "export": "experiment", "gen_trt_engine": "experiment", "dataset_convert": "dataset_convert"}
+                         "export": "experiment", "gen_trt_engine": "experiment", "dataset_convert": "dataset_convert",
+                         "validate": "experiment"}
     default_specs_package = "taokit.tasks.lanenet.default_specs"
     resume_exempt = ("train_config.epochs", "train_config.checkpoint_interval", "train_config.validation_period",
                      "train_config.n_workers", "evaluation_config", "postprocessing_config")
@@ -81,6 +82,11 @@ class LaneNetTask(Task):
         from taokit.tasks.lanenet.training import build_training
 
         return build_training(spec, env)
+
+    def validate_dataset(self, spec: LaneNetExperiment, output_dir: Path | None) -> Result:
+        from taokit.tasks.lanenet.validate import validate_dataset
+
+        return validate_dataset(spec, output_dir)
 
     def evaluate(self, spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
         from taokit.tasks.lanenet.evaluate import run_evaluate

@@ -1,0 +1,41 @@
+"""`tao dataset validate lanenet -e SPEC`: the lane labels as training will read them, before a long run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from taokit.results import Result, Table
+from taokit.tasks.common.dataset_check import save_histograms, scan_images
+from taokit.tasks.lanenet.spec import LaneNetExperiment
+from taokit.tasks.lanenet.training import load_splits
+
+
+def validate_dataset(spec: LaneNetExperiment, out: Path | None) -> Result:
+    train, val, report = load_splits(spec)
+    scan = scan_images(s.image for s in [*train, *val])
+    lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(), *report.warnings()]
+    both = {s.image.resolve() for s in train} & {s.image.resolve() for s in val}
+    if both:
+        lines.append(f"{len(both)} image(s) are in both training and validation (validation then measures memory)")
+    if not val:
+        lines.append("no validation images: training will not validate (set dataset_config.validation_data_sources)")
+    limit = spec.postprocessing_config.max_lanes
+    per_image = [[len(s.lanes) for s in samples] for samples in (train, val)]
+    if max(per_image[0], default=0) > limit:
+        lines.append(f"some images have more than {limit} lanes (postprocessing_config.max_lanes): "
+                     "inference will keep only the strongest")
+    empty = sum(1 for n in per_image[0] if n == 0)
+    if empty:
+        lines.append(f"{empty} training image(s) have no lane (they teach the background only)")
+    if out is not None:
+        lengths = [float(len(lane)) for s in train for lane in s.lanes]
+        save_histograms(out / "lanes.png", {"lanes per image": [float(n) for n in per_image[0]],
+                                            "points per lane": lengths}, f"{len(lengths)} labelled lanes")
+        lines.append(f"lanes per image and points per lane: {out / 'lanes.png'}")
+    counts = [Counter(n) for n in per_image]
+    table = Table("images by number of lanes", ["lanes", "training", "validation"],
+                  [[k, counts[0][k], counts[1][k]] for k in sorted(set(counts[0]) | set(counts[1]))])
+    return Result(lines=lines, tables=[table], data={"images": len(train) + len(val),
+                                                     "unreadable": len(scan.unreadable),
+                                                     "duplicates": len(scan.duplicates)})
