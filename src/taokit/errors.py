@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+# Messages quote what the user wrote (an override, a label line, a file name); a newline or other control
+# character in it would break the one-line contract, so it is shown escaped, as repr() would.
+_ESCAPES = {code: repr(chr(code))[1:-1] for code in [*range(32), 127]}
+
 
 class TaokitError(Exception):
     """Base of every error a user can cause and fix. `str(err)` is the one-line message."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return super().__str__().strip().translate(_ESCAPES)
 
 
 class SpecError(TaokitError):

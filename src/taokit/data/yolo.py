@@ -8,6 +8,7 @@ without the leading `../`; failing that, `<root>/<split>/images`. Labels live wh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,7 @@ def _parse_yolo_line(line: str, names: list[str], width: int, height: int, where
         values = [float(f) for f in fields]
     except ValueError:
         raise DataError(f"{where}: fields must be numbers: {line.strip()!r}; fix or delete the line") from None
-    class_id = int(values[0])
+    class_id = int(values[0]) if math.isfinite(values[0]) else -1
     if class_id != values[0] or not 0 <= class_id < len(names):
         raise DataError(f"{where}: class {fields[0]} is not a class id of data.yaml names "
                         f"(0..{len(names) - 1}); fix the line or data.yaml")

@@ -52,6 +52,9 @@ def _set(data: dict[str, Any], schema: type[BaseModel], parts: list[str], value:
     path: list[str | int] = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        if not isinstance(node, list if shape is not None and shape.kind == "list" else dict):
+            # the spec or an earlier override gave this key a plain value, not a section to descend into
+            raise _err(text, path, f"is {type(node).__name__} {node!r}, not a {shape.kind if shape else 'section'}")
         if shape is not None and shape.kind == "list":
             if not part.lstrip("-").isdigit():
                 raise _err(text, path, f"'{part}' is not a list index")

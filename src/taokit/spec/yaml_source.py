@@ -46,9 +46,15 @@ def parse_yaml(text: str, file: str | None = None) -> Message:
     Raises:
         SpecError: on a YAML syntax error or a root that is not a mapping.
     """
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
+    try:  # the reader rejects control characters as soon as the loader is made; tags fail on construction
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+        if root is None:
+            return Message([], Loc(1, 1), kv_maps=False)
+        converted = _convert(root, yaml.SafeLoader(""), file)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         reason = (err.problem or err.context or "invalid YAML").strip()
@@ -57,11 +63,6 @@ def parse_yaml(text: str, file: str | None = None) -> Message:
         raise SpecError(f"YAML syntax error: {reason}", file=file, line=line, col=col) from None
     except yaml.YAMLError as err:
         raise SpecError(f"YAML error: {str(err).splitlines()[0]}", file=file) from None
-    finally:
-        loader.dispose()
-    if root is None:
-        return Message([], Loc(1, 1), kv_maps=False)
-    converted = _convert(root, yaml.SafeLoader(""), file)
     if not isinstance(converted, Message):
         raise SpecError("a spec must be a mapping of sections", file=file, line=1, col=1)
     return converted

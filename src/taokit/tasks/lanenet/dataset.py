@@ -22,8 +22,9 @@ def draw_targets(lanes: list[np.ndarray], hw: tuple[int, int], thickness: int) -
     """(binary 0/1, instance 0..K) masks of the lanes (network pixels) at size `hw`."""
     binary = np.zeros(hw, np.uint8)
     instances = np.zeros(hw, np.uint8)
+    far = 16 * max(hw)  # a label point absurdly far outside would overflow int32; its line still leaves the image
     for k, lane in enumerate(lanes, start=1):
-        points = np.round(lane).astype(np.int32).reshape(-1, 1, 2)
+        points = np.clip(np.round(lane), -far, far).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(instances, [points], False, k, thickness)
     binary[instances > 0] = 1
     return binary, instances

@@ -8,6 +8,7 @@ labels are TuSimple's (the official scorer works on them as written).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class LaneReport:
     lanes: int = 0
     missing_images: list[str] = field(default_factory=list)
     short_lanes: int = 0  # lanes with fewer than 2 points: kept for scoring, not drawn
+    invalid_points: int = 0  # NaN or infinite coordinates: dropped, as a row with no point
 
     def warnings(self) -> list[str]:
         out = []
@@ -43,6 +45,8 @@ class LaneReport:
                        f"(first: {self.missing_images[0]})")
         if self.short_lanes:
             out.append(f"{self.short_lanes} lane(s) with fewer than 2 points are not drawn into the targets")
+        if self.invalid_points:
+            out.append(f"{self.invalid_points} lane point(s) with NaN or infinite coordinates were dropped")
         return out
 
 
@@ -80,11 +84,15 @@ def read_lane_dataset(image_dir: Path, label_dir: Path, image_extension: str,
 
 
 def _lane(points: list[tuple[float, float]], report: LaneReport) -> np.ndarray | None:
-    if len(points) < 2:
+    lane = np.asarray(points, np.float64).reshape(-1, 2)
+    # finite in float32, the lane's type: 1e39 is finite as a Python float only
+    finite = (np.abs(lane) <= np.finfo(np.float32).max).all(axis=1)
+    report.invalid_points += int((~finite).sum())
+    lane = lane[finite].astype(np.float32)
+    if len(lane) < 2:
         report.short_lanes += 1
         return None
-    lane = np.asarray(sorted(points, key=lambda p: p[1]), np.float32)
-    return lane
+    return lane[np.argsort(lane[:, 1], kind="stable")]
 
 
 def _read_tusimple(image_dir: Path, label_dir: Path, report: LaneReport) -> list[LaneSample]:
@@ -108,8 +116,9 @@ def parse_tusimple_line(line: str, where: str, image_dir: Path, report: LaneRepo
     if not isinstance(entry, dict) or not {"raw_file", "h_samples", "lanes"} <= set(entry):
         raise DataError(f"{where}: a TuSimple line needs raw_file, h_samples and lanes")
     rows, lanes = entry["h_samples"], entry["lanes"]
-    if not all(isinstance(y, (int, float)) for y in rows) or not isinstance(lanes, list):
-        raise DataError(f"{where}: h_samples must be numbers and lanes a list of lists")
+    if not all(isinstance(y, (int, float)) and not isinstance(y, bool) and math.isfinite(y) for y in rows) \
+            or not isinstance(lanes, list):
+        raise DataError(f"{where}: h_samples must be finite numbers (image rows) and lanes a list of lists")
     for i, xs in enumerate(lanes):
         if not isinstance(xs, list) or len(xs) != len(rows):
             raise DataError(f"{where}: lane {i} has {len(xs) if isinstance(xs, list) else 'no'} points but "
