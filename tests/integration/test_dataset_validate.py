@@ -30,6 +30,24 @@ def test_validate_reports_what_training_would_skip(tiny_kitti: Path, tmp_path: P
     assert other.exit_code == 2 and "spec" in other.stderr.lower() and "Traceback" not in other.output
 
 
+def test_validate_from_the_dataset_convert_spec(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    from taokit_testing import REPO
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_kitti, data)
+    shutil.copy(data / "training" / "image_2" / "000001.png", data / "training" / "image_2" / "000001_again.png")
+    overrides = [f"kitti_config.root_directory_path={data / 'training'}", "target_class_mapping.car=vehicle"]
+    spec = REPO / "specs" / "detectnet" / "dataset_convert.txt"
+    result = cli("dataset", "validate", "detectnet", "-d", spec, "-r", tmp_path / "report", *overrides)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "fold 0:" in out and "fold 1:" in out and "identical image files" in out and "000001_again.png" in out
+    assert "objects per class and fold" in out and "vehicle" in out
+    assert (tmp_path / "report" / "box_sizes.png").is_file()
+    both = cli("dataset", "validate", "detectnet", "-d", spec, "-e", DEMO_TRAIN_SPEC)
+    assert both.exit_code == 2 and "one of the two" in both.stderr
+
+
 def test_validate_classification_folders(tiny_imagefolder: Path, tmp_path: Path, cli) -> None:
     from classification_testing import DEMO_SPEC, tiny_overrides
 

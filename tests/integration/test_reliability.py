@@ -99,13 +99,25 @@ def test_two_runs_in_one_results_dir_and_ctrl_c(tiny_kitti: Path, tmp_path: Path
 
 
 def test_keys_and_secret_variables_never_reach_outputs(tiny_kitti: Path, tmp_path: Path) -> None:
+    """-k keys and secret-looking variables, through train, prune and export: no output file (logs,
+    status.json, experiment.yaml, TensorBoard events, models, ONNX) holds them."""
     out = tmp_path / "run"
     key, token = "tlt_encode_S3CRET", "hf_T0KEN_value"
-    result = subprocess.run(_train(out, tiny_kitti, "-k", key, "--log_file", str(tmp_path / "run.log")),
-                            env=_env(MY_API_KEY=token, HF_TOKEN=token), capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    texts = [result.stdout, result.stderr]
-    for path in [*out.rglob("*"), tmp_path / "run.log"]:
-        if path.is_file():
-            texts.append(path.read_bytes().decode("latin-1"))
-    assert not any(key in t or token in t for t in texts)
+    env = _env(MY_API_KEY=token, HF_TOKEN=token, WANDB_API_KEY=token)
+    runs = [
+        _train(out, tiny_kitti, "-k", key, "--log_file", str(tmp_path / "run.log")),
+        [sys.executable, "-m", "taokit", "detectnet", "prune", "-m", str(out / "weights" / "model.pth"),
+         "-o", str(tmp_path / "pruned.pth"), "-pth", "0.1", "-k", key],
+        [sys.executable, "-m", "taokit", "detectnet", "export", "-m", str(out / "weights" / "model.pth"),
+         "-o", str(tmp_path / "model.onnx"), "-k", key],
+    ]
+    texts = []
+    for command in runs:
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        texts += [result.stdout, result.stderr]
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".onnx" for p in files) and any(p.name == "experiment.yaml" for p in files)
+    texts += [p.read_bytes().decode("latin-1") for p in files]
+    for secret in (key, token):
+        assert not any(secret in t for t in texts), secret

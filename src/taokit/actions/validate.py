@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from taokit.errors import UsageError
 from taokit.requests import Session
 from taokit.results import Result
 from taokit.tasks.registry import get_task
 
 
-def run(task_name: str, spec_path: Path, session: Session) -> Result:
+def run(task_name: str, spec_path: Path | None, convert_spec_path: Path | None, session: Session) -> Result:
+    """`spec_path` is a training spec (-e); `convert_spec_path` a dataset_convert spec (-d), one of the two."""
     task = get_task(task_name)
     task.require("validate")
-    spec = task.load_action_spec("validate", spec_path, session.overrides)
+    if (spec_path is None) == (convert_spec_path is None):
+        raise UsageError("give the training spec (-e) or the dataset_convert spec (-d), one of the two")
+    if convert_spec_path is not None:
+        if "dataset_convert" not in task.implemented:
+            raise UsageError(f"{task.name} has no dataset_convert spec; validate with its training spec (-e)")
+        spec = task.load_action_spec("dataset_convert", convert_spec_path, session.overrides)
+    else:
+        spec = task.load_action_spec("validate", spec_path, session.overrides)
     return task.validate_dataset(spec, session.results_dir)

@@ -102,3 +102,13 @@ OVERRIDE_KEYS = st.sampled_from(["training_config.num_epochs", "training_config.
                                     | st.text(max_size=10)).map("=".join) | st.text(max_size=20), max_size=4))
 def test_random_overrides_apply_or_fail_in_one_line(overrides: list[str]) -> None:
     _load("detectnet", ".txt", _texts[SEEDS[0][1]], overrides)
+
+
+def test_a_key_written_in_a_spec_is_not_recorded_with_the_model(tmp_path: Path) -> None:
+    """TAO's PyTorch specs carry `encryption_key`; what model files, ONNX metadata and experiment.yaml
+    record is the typed config, which has no place for it."""
+    spec = tmp_path / "train.yaml"
+    spec.write_text(_texts[TAO_SPECS / "train_cats_dogs.yaml"].replace("tlt_encode", "MY_S3CRET_key"))
+    task = get_task("classification")
+    record = task.spec_record(task.load_spec(spec))
+    assert "MY_S3CRET_key" not in str(record) and "MY_S3CRET_key" in spec.read_text()

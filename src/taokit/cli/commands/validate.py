@@ -1,4 +1,6 @@
-"""`tao dataset validate <task> -e SPEC`: the dataset as training will read it, before a long run."""
+"""`tao dataset validate <task> -e SPEC` (or `-d CONVERT_SPEC`): the dataset as training will read it."""
+
+from pathlib import Path
 
 import typer
 
@@ -15,10 +17,13 @@ def register(dataset_group: typer.Typer) -> None:
     @session_command()
     def validate(
         session: Session,
-        spec: o.RequiredSpec,
+        spec: o.Spec = None,
         task: str = typer.Argument(..., help=f"The task: {', '.join(TASKS)}."),
+        convert_spec: Path | None = typer.Option(None, "-d", "--dataset_export_spec", "--dataset-export-spec",
+                                                 help="Instead of -e: the dataset_convert spec; reports the "
+                                                      "folds the conversion would write."),
     ) -> None:
         from taokit.actions import validate as action
         from taokit.tasks.registry import canonical
 
-        print_result(action.run(canonical(task), spec, session))
+        print_result(action.run(canonical(task), spec, convert_spec, session))

@@ -45,7 +45,7 @@ class ConvertSummary:
 
 
 @dataclass
-class _Plan:
+class ConversionPlan:
     folds: list[list[ImageRecord]]
     num_partitions: int  # P in the file names; 0 leaves the fold part out
     num_shards: list[int] = field(default_factory=list)  # S per fold; 0 is one shard, no shard part
@@ -64,6 +64,14 @@ def convert_dataset(spec: DatasetExportConfig, output_prefix: Path, *, strict: b
         raise DataError(f"{output_prefix}: {len(existing)} shard file(s) with this prefix already exist "
                         f"(first: {existing[0].name}); remove them or pick another -o")
     report = DatasetReport()
+    plan = plan_conversion(spec, strict=strict, report=report, seed=seed)
+    if not any(plan.folds):
+        raise DataError(f"{output_prefix}: no images to write; check the dataset paths in the spec")
+    return _write_plan(plan, output_prefix, report)
+
+
+def plan_conversion(spec: DatasetExportConfig, *, strict: bool, report: DatasetReport, seed: int = 42) -> ConversionPlan:
+    """The folds a conversion would write (shuffled, classes renamed), read but not written."""
     if spec.kitti_config is not None:
         plan = _plan_kitti(spec.kitti_config, strict=strict, report=report)
     elif spec.coco_config is not None:
@@ -71,14 +79,12 @@ def convert_dataset(spec: DatasetExportConfig, output_prefix: Path, *, strict: b
     else:
         assert spec.yolo_config is not None  # the schema guarantees exactly one source
         plan = _plan_yolo(spec.yolo_config, strict=strict, report=report)
-    if not any(plan.folds):
-        raise DataError(f"{output_prefix}: no images to write; check the dataset paths in the spec")
     rng = random.Random(seed)
     for i, fold in enumerate(plan.folds):
         rng.shuffle(fold)
         if spec.target_class_mapping:
             plan.folds[i] = [_rename(r, spec.target_class_mapping) for r in fold]
-    return _write_plan(plan, output_prefix, report)
+    return plan
 
 
 def _rename(record: ImageRecord, mapping: dict[str, str]) -> ImageRecord:
@@ -101,7 +107,7 @@ def shard_records(records: list[ImageRecord], num_shards: int) -> list[list[Imag
             for i in range(num_shards)]
 
 
-def _write_plan(plan: _Plan, prefix: Path, report: DatasetReport) -> ConvertSummary:
+def _write_plan(plan: ConversionPlan, prefix: Path, report: DatasetReport) -> ConvertSummary:
     paths: list[Path] = []
     per_fold: dict[int | None, int] = {}
     objects: Counter[str] = Counter()
@@ -118,7 +124,7 @@ def _write_plan(plan: _Plan, prefix: Path, report: DatasetReport) -> ConvertSumm
     return ConvertSummary(paths, per_fold, dict(sorted(objects.items())), report)
 
 
-def _plan_kitti(cfg: KittiConfig, *, strict: bool, report: DatasetReport) -> _Plan:
+def _plan_kitti(cfg: KittiConfig, *, strict: bool, report: DatasetReport) -> ConversionPlan:
     root = Path(cfg.root_directory_path)
     records, _ = read_kitti_dataset(root / cfg.image_dir_name, root / cfg.label_dir_name, root=root,
                                     extensions=[cfg.image_extension], strict=strict, report=report)
@@ -132,7 +138,7 @@ def _plan_kitti(cfg: KittiConfig, *, strict: bool, report: DatasetReport) -> _Pl
                         key="kitti_config.val_split")
     else:
         folds = [records]
-    return _Plan(folds, cfg.num_partitions, [cfg.num_shards] * len(folds))
+    return ConversionPlan(folds, cfg.num_partitions, [cfg.num_shards] * len(folds))
 
 
 def _read_sequences(path: Path) -> dict[str, list[str]]:
@@ -167,7 +173,7 @@ def _sequence_folds(records: list[ImageRecord], sequence_file: Path, num_folds: 
     return folds[::-1] if num_folds > 1 else folds
 
 
-def _plan_coco(cfg: CocoConfig, *, strict: bool, report: DatasetReport) -> _Plan:
+def _plan_coco(cfg: CocoConfig, *, strict: bool, report: DatasetReport) -> ConversionPlan:
     count = len(cfg.annotation_files)
     if cfg.num_partitions != count and not (cfg.num_partitions == 0 and count == 1):
         raise SpecError(f"must equal the number of annotation_files ({count}): one fold per file",
@@ -177,14 +183,14 @@ def _plan_coco(cfg: CocoConfig, *, strict: bool, report: DatasetReport) -> _Plan
     root = Path(cfg.root_directory_path)
     folds = [read_coco(root / annotations, root / images, root=root, strict=strict, report=report)[0]
              for images, annotations in zip(cfg.img_dir_names, cfg.annotation_files, strict=True)]
-    return _Plan(folds, cfg.num_partitions, list(cfg.num_shards) or [0] * count)
+    return ConversionPlan(folds, cfg.num_partitions, list(cfg.num_shards) or [0] * count)
 
 
-def _plan_yolo(cfg: YoloConfig, *, strict: bool, report: DatasetReport) -> _Plan:
+def _plan_yolo(cfg: YoloConfig, *, strict: bool, report: DatasetReport) -> ConversionPlan:
     splits, _ = read_yolo_dataset(Path(cfg.root_directory_path), data_yaml=cfg.data_yaml,
                                   splits=cfg.splits, strict=strict, report=report)
     train = splits.get("train", [])
     val = [record for name, records in splits.items() if name != "train" for record in records]
     if not val:
         val, train = split_validation(train, cfg.val_split)
-    return _Plan([val, train], 2, [cfg.num_shards] * 2)
+    return ConversionPlan([val, train], 2, [cfg.num_shards] * 2)
