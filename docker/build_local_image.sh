@@ -20,6 +20,7 @@ mkdir -p "$workdir/tmp" "$workdir/home/taokit" "$workdir/workspace" "$workdir/et
 chmod 1777 "$workdir/tmp" "$workdir/home/taokit"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$workdir/etc/passwd"
 printf 'root:x:0:\n' > "$workdir/etc/group"
+previous=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)
 echo "building $TAG from $PYHOME, $ROOT/.venv and $ROOT/src ..."
 # everyone may read and traverse (the job runs as the calling user); the GPU-only and test-only parts stay out
 tar -cf - --mode='a+rX' --exclude='*/site-packages/triton' --exclude='*/lib/python3.11/test' \
@@ -32,3 +33,7 @@ tar -cf - --mode='a+rX' --exclude='*/site-packages/triton' --exclude='*/lib/pyth
       --change 'ENTRYPOINT ["tao"]' \
       - "$TAG"
 docker run --rm "$TAG" --version
+# a rebuild would otherwise leave the previous 7 GB image behind, untagged, at every run
+if [[ -n $previous && $previous != $(docker image inspect --format '{{.Id}}' "$TAG") ]]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi

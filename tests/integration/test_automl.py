@@ -69,3 +69,39 @@ def test_hyperband_prunes_by_epoch_and_ends_with_a_postprocessing_search(tiny_ki
     bad = cli("detectnet", "automl", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "bad", "--automl_add_hyperparameters",
               "training_config.batch_size_per_gpu:int:8", *tiny_train_overrides(tiny_kitti))
     assert bad.exit_code == 2 and "LOW and HIGH must be numbers" in bad.stderr
+
+
+def test_ctrl_c_stops_the_search_cleanly_and_a_rerun_redoes_the_interrupted_trial(tiny_imagefolder: Path,
+                                                                                   tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "automl"
+    command = [sys.executable, "-m", "taokit", "classification", "automl", "-e", str(DEMO_SPEC), "-r", str(out),
+               "--automl_max_recommendations", "2", *tiny_overrides(tiny_imagefolder)]
+    env = dict(os.environ, TAOKIT_PLAIN="1", OMP_NUM_THREADS="1")
+    # its own process group, signalled as a whole: what Ctrl-C on a terminal does to the search and its trial
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    running = out / "experiment_001" / "command.txt"
+    deadline = time.monotonic() + 300
+    while not running.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert stderr.strip().splitlines()[-1].startswith("error: interrupted") and "Traceback" not in stderr
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # no trial left running behind the search
+        os.killpg(proc.pid, 0)
+
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "1 trial(s) already done" in resumed.stderr
+    states = [r["state"] for r in _rows(out)]
+    assert states == ["COMPLETE", "INTERRUPTED", "COMPLETE"]
+    assert (out / "best_model" / "weights" / "model.pth").is_file()

@@ -142,3 +142,24 @@ def test_gen_trt_engine_without_tensorrt_and_inference_on_a_video(tiny_lanenet: 
     assert result.exit_code == 0, result.output
     assert (tmp_path / "video" / "images_annotated" / "road_annotated.mp4").is_file()
     assert len((tmp_path / "video" / "tusimple_predictions.json").read_text().splitlines()) == 4
+
+
+def test_tune_postprocess_recovers_lanes_that_the_spec_clustering_drops(tiny_lanenet: Path, tiny_lanes: Path,
+                                                                      tmp_path: Path, cli) -> None:
+    """min_lane_pixels far above any lane's size: the spec finds no lane; the search finds settings that
+    do, and its train spec evaluates to the accuracy it recorded."""
+    model = tiny_lanenet / "weights" / "model.pth"
+    out = tmp_path / "tuned"
+    overrides = tiny_overrides(tiny_lanes, **{"postprocessing_config.min_lane_pixels": 100000})
+    result = cli("lanenet", "tune_postprocess", "-e", DEMO_SPEC, "-m", model, "-r", out, *overrides)
+    assert result.exit_code == 0, result.output
+    status = json.loads((out / "status.json").read_text().splitlines()[-1])
+    before, after = status["kpi"]["tusimple_accuracy_before"], status["kpi"]["tusimple_accuracy_after"]
+    assert before == 0.0 and after > 0.0
+    rows = (out / "postprocess_search.csv").read_text().splitlines()
+    assert rows[0].startswith("candidate,tusimple_accuracy") and len(rows) == 1 + 25
+    evaluated = cli("lanenet", "evaluate", "-e", out / "spec.txt", "-m", model, "-r", tmp_path / "eval")
+    assert evaluated.exit_code == 0, evaluated.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["tusimple"]["accuracy"] == pytest.approx(after, abs=1e-6)
+    assert "min_lane_pixels: 100000" not in (out / "inference_spec.txt").read_text()

@@ -89,15 +89,15 @@ def _best(study: Any) -> Any:
 def _progress(study: Any, job: SearchJob, settings: AutoMLSettings, started: float, quiet: bool = False) -> None:
     import optuna
 
-    finished = [t for t in study.trials if t.state.is_finished()]
-    last = finished[-1]
+    finished = [t for t in study.trials if t.state.is_finished() and not t.user_attrs.get("interrupted")]
     complete = [t for t in finished if t.state == optuna.trial.TrialState.COMPLETE]
     best = max(complete, key=lambda t: t.value if job.maximize else -t.value) if complete else None
     epochs = sum(t.user_attrs.get("epochs", 0) for t in finished)
     seconds = sum(t.user_attrs.get("seconds", 0.0) for t in finished)
     left = max(trials_wanted(settings) - len(finished), 0)
     per_trial = seconds / max(len(finished), 1)
-    if not quiet:
+    if not quiet and finished:
+        last = finished[-1]
         log.info("trial %d/%d %s%s; best %s", len(finished), trials_wanted(settings), last.state.name,
                  f" {job.metric_key} {last.value:.4f}" if last.value is not None else "",
                  f"{best.value:.4f} (trial {best.number})" if best else "none yet")

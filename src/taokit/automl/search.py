@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from typing import Any
 
 from taokit.automl.space import Hyperparameter, overrides, suggest
 from taokit.engine.files import atomic_write_text
+from taokit.engine.progress import Progress
 
 log = logging.getLogger("taokit.automl")
 JOURNAL = "automl_journal.log"
@@ -102,9 +104,12 @@ def run_trial(job: SearchJob, trial: Any, settings: AutoMLSettings, prune: bool)
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(timeout=60)
                     raise optuna.TrialPruned()
-        except BaseException:
+        except BaseException as err:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
+            if isinstance(err, KeyboardInterrupt):  # Optuna records it as FAIL: a rerun must redo it
+                trial.set_user_attr("interrupted", True)
             raise
     trial.set_user_attr("seconds", time.monotonic() - started)
     metrics = _epoch_metrics(folder / "status.json", job.metric_key)
@@ -136,7 +141,7 @@ def make_study(job: SearchJob, settings: AutoMLSettings) -> Any:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # taokit logs failed trials itself, in one line
     storage = JournalStorage(JournalFileBackend(str(job.results_dir / JOURNAL)))
     if settings.algorithm == "hyperband":
         sampler: Any = optuna.samplers.RandomSampler(seed=settings.seed)  # TAO's Hyperband samples uniformly
@@ -156,8 +161,6 @@ def trials_wanted(settings: AutoMLSettings) -> int:
     """Bayesian: max_recommendations; Hyperband: the configurations of its brackets (the last omitted, as TAO)."""
     if settings.algorithm != "hyperband":
         return settings.max_recommendations
-    import math
-
     s_max = int(math.log(settings.R) / math.log(settings.nu) + 1e-9)
     return sum(math.ceil((s_max + 1) / (s + 1) * settings.nu ** s) for s in range(1, s_max + 1)) or 1
 
@@ -167,7 +170,7 @@ def search(job: SearchJob, settings: AutoMLSettings, on_trial: Callable[[Any], N
 
     job.results_dir.mkdir(parents=True, exist_ok=True)
     study = make_study(job, settings)
-    done = [t for t in study.trials if t.state.is_finished()]
+    done = [t for t in study.trials if t.state.is_finished() and not t.user_attrs.get("interrupted")]
     if done:
         log.info("resuming the search in %s: %d trial(s) already done", job.results_dir, len(done))
     remaining = max(trials_wanted(settings) - len(done), 0)
@@ -180,8 +183,13 @@ def search(job: SearchJob, settings: AutoMLSettings, on_trial: Callable[[Any], N
             log.warning("%s", err)
             raise
 
-    study.optimize(objective, n_trials=remaining, catch=(TrialFailed,), callbacks=[lambda s, t: on_trial(s)],
-                   gc_after_trial=True)
+    bar = Progress(remaining, "automl trials", log_every_s=math.inf)  # plain mode: on_trial logs each trial
+    for _ in bar(range(remaining)):  # one trial per call, so a terminal shows a bar with the best so far
+        study.optimize(objective, n_trials=1, catch=(TrialFailed,), callbacks=[lambda s, t: on_trial(s)],
+                       gc_after_trial=True)
+        complete = [t for t in study.trials if t.value is not None]
+        if complete:
+            bar.postfix = f"best {job.metric_key} {study.best_value:.4f}"
     return study
 
 
@@ -191,6 +199,7 @@ def trials_csv(study: Any, space: list[Hyperparameter]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "state", "metric", "epochs", "seconds", *keys])
     for t in study.trials:
-        writer.writerow([t.number, t.state.name, "" if t.value is None else f"{t.value:.6g}", t.user_attrs.get("epochs", ""),
+        state = "INTERRUPTED" if t.user_attrs.get("interrupted") else t.state.name
+        writer.writerow([t.number, state, "" if t.value is None else f"{t.value:.6g}", t.user_attrs.get("epochs", ""),
                          f"{t.user_attrs.get('seconds', 0):.1f}", *(t.params.get(k, "") for k in keys)])
     return out.getvalue()

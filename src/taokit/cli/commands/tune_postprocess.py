@@ -11,8 +11,9 @@ from taokit.requests import Session
 
 
 def register(app: typer.Typer, task: str) -> None:
-    @app.command("tune_postprocess", help="Search the post-processing (clustering) for the best AP on the "
-                                          "validation set; writes the tuned train and inference specs to -r.")
+    @app.command("tune_postprocess", help="Search the post-processing (clustering) for the best validation "
+                                          "metric (detectnet: AP per class; lanenet: TuSimple accuracy); "
+                                          "writes the tuned train and inference specs to -r.")
     @session_command()
     def tune_postprocess(
         session: Session,

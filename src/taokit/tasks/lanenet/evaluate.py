@@ -20,7 +20,7 @@ log = logging.getLogger("taokit.lanenet")
 SUBMISSION = "tusimple_predictions.json"
 
 
-def _samples(spec: LaneNetExperiment, request: EvaluateRequest) -> list:
+def evaluation_samples(spec: LaneNetExperiment, request: EvaluateRequest) -> list:
     d = spec.dataset_config
     if request.image_dir is not None:
         if request.label_dir is None:
@@ -45,7 +45,7 @@ def run_evaluate(spec: LaneNetExperiment, request: EvaluateRequest) -> Evaluatio
     if runner.input_hw != spec.input_hw:
         raise ModelError(f"{request.model_path}: the model takes {runner.input_hw[1]}x{runner.input_hw[0]} images, "
                          f"the spec's model_config says {spec.input_hw[1]}x{spec.input_hw[0]}")
-    samples = _samples(spec, request)
+    samples = evaluation_samples(spec, request)
     loader = eval_loader(samples, spec, request.batch_size)
     log.info("evaluating %s (%s) on %d images", request.model_path, runner.backend.name, len(samples))
     scores = evaluate_lanes(runner.predict, loader, samples, spec, total=len(loader))

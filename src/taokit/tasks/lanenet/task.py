@@ -31,7 +31,7 @@ class LaneNetTask(Task):
     summary = "lane detection (LaneNet; TuSimple/CULane data and official metrics)"
     action_spec_kinds = {"train": "experiment", "evaluate": "experiment", "prune": "experiment",
                          "export": "experiment", "gen_trt_engine": "experiment", "dataset_convert": "dataset_convert",
-                         "validate": "experiment"}
+                         "validate": "experiment", "tune_postprocess": "experiment"}
     default_specs_package = "taokit.tasks.lanenet.default_specs"
     resume_exempt = ("train_config.epochs", "train_config.checkpoint_interval", "train_config.validation_period",
                      "train_config.n_workers", "evaluation_config", "postprocessing_config")
@@ -87,6 +87,11 @@ class LaneNetTask(Task):
         from taokit.tasks.lanenet.validate import validate_dataset
 
         return validate_dataset(spec, output_dir)
+
+    def tune_postprocess(self, spec: LaneNetExperiment, request: EvaluateRequest) -> Result:
+        from taokit.tasks.lanenet.tune_postprocess import tune_postprocess
+
+        return tune_postprocess(spec, request)
 
     def evaluate(self, spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
         from taokit.tasks.lanenet.evaluate import run_evaluate
