@@ -84,3 +84,11 @@ def test_validate_lanes(tiny_lanes: Path, tmp_path: Path, cli) -> None:
     assert "without an image were skipped" in out and "missing/0001.jpg" in out
     assert "images by number of lanes" in out and "in both training and validation" not in out
     assert (tmp_path / "report" / "lanes.png").is_file()
+    convert = tmp_path / "dataset_convert.txt"
+    convert.write_text(f'data_sources {{\n  image_directory_path: "{data / "images"}"\n'
+                       f'  label_directory_path: "{labels}"\n}}\nimage_extension: "jpg"\n')
+    from_convert = cli("dataset", "validate", "lanenet", "-d", convert)
+    assert from_convert.exit_code == 0, from_convert.output
+    assert "missing/0001.jpg" in from_convert.stdout and "no validation images" not in from_convert.stdout
+    no_convert = cli("dataset", "validate", "classification", "-d", convert)
+    assert no_convert.exit_code == 2 and "no dataset_convert spec" in no_convert.stderr

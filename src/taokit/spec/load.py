@@ -39,7 +39,7 @@ def read_spec_text(path: FsPath) -> str:
 
 def _read_text(path: FsPath) -> str:
     if not path.exists():
-        raise SpecError("spec file not found; check the path given to -e", file=str(path))
+        raise SpecError("spec file not found; check its path on the command line", file=str(path))
     if path.is_dir():
         raise SpecError("is a directory, expected a spec file", file=str(path))
     try:

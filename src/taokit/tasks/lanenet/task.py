@@ -83,7 +83,7 @@ class LaneNetTask(Task):
 
         return build_training(spec, env)
 
-    def validate_dataset(self, spec: LaneNetExperiment, output_dir: Path | None) -> Result:
+    def validate_dataset(self, spec: LaneNetExperiment | LaneConvertSpec, output_dir: Path | None) -> Result:
         from taokit.tasks.lanenet.validate import validate_dataset
 
         return validate_dataset(spec, output_dir)

@@ -5,22 +5,32 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from taokit.errors import DataError
 from taokit.results import Result, Table
 from taokit.tasks.common.dataset_check import save_histograms, scan_images
+from taokit.tasks.lanenet.labels import LaneReport
 from taokit.tasks.lanenet.spec import LaneNetExperiment
-from taokit.tasks.lanenet.training import load_splits
+from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
+from taokit.tasks.lanenet.training import load_splits, read_sources
 
 
-def validate_dataset(spec: LaneNetExperiment, out: Path | None) -> Result:
-    train, val, report = load_splits(spec)
+def validate_dataset(spec: LaneNetExperiment | LaneConvertSpec, out: Path | None) -> Result:
+    """From the training spec (-e: training and validation sources) or a dataset_convert spec (-d)."""
+    if isinstance(spec, LaneConvertSpec):
+        report = LaneReport()
+        train, val = read_sources(spec.data_sources, spec.image_extension, report), []
+        if not train:
+            raise DataError("no labelled images: check data_sources of the dataset_convert spec")
+    else:
+        train, val, report = load_splits(spec)
     scan = scan_images(s.image for s in [*train, *val])
     lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(), *report.warnings()]
     both = {s.image.resolve() for s in train} & {s.image.resolve() for s in val}
     if both:
         lines.append(f"{len(both)} image(s) are in both training and validation (validation then measures memory)")
-    if not val:
+    if not val and isinstance(spec, LaneNetExperiment):
         lines.append("no validation images: training will not validate (set dataset_config.validation_data_sources)")
-    limit = spec.postprocessing_config.max_lanes
+    limit = spec.postprocessing_config.max_lanes if isinstance(spec, LaneNetExperiment) else 5  # TuSimple's
     per_image = [[len(s.lanes) for s in samples] for samples in (train, val)]
     if max(per_image[0], default=0) > limit:
         lines.append(f"some images have more than {limit} lanes (postprocessing_config.max_lanes): "
