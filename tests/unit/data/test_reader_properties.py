@@ -210,3 +210,30 @@ def test_tusimple_nan_and_infinity_never_reach_training(rows: list, lanes: list)
             assert "\n" not in str(err) and "label_data.json:1" in str(err)
             return
     _assert_drawable(samples, report)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(masks=st.lists(st.one_of(
+    st.lists(st.lists(st.integers(0, 255) | st.sampled_from([0, 0, 0, 1, 2]), min_size=12, max_size=12),
+             min_size=10, max_size=10),
+    st.tuples(st.sampled_from([b"", b"\x89PNG\r\n\x1a\n"]), st.binary(max_size=40)).map(b"".join)),
+    min_size=1, max_size=3))
+def test_instance_masks_never_crash_and_counts_add_up(masks: list) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        images, labels = Path(tmp) / "images", Path(tmp) / "labels"
+        images.mkdir()
+        labels.mkdir()
+        for i, mask in enumerate(masks):
+            Image.new("RGB", (12, 10)).save(images / f"{i}.jpg")
+            if isinstance(mask, bytes):  # not a PNG at all, or a PNG signature before garbage
+                (labels / f"{i}.png").write_bytes(mask)
+            else:
+                Image.fromarray(np.asarray(mask, np.uint8)).save(labels / f"{i}.png")
+        report = LaneReport()
+        try:
+            samples = read_lane_dataset(images, labels, "jpg", report)
+        except DataError as err:
+            assert "\n" not in str(err) and ".png" in str(err)
+            return
+    assert len(samples) == len(masks)
+    _assert_drawable(samples, report)
