@@ -8,8 +8,6 @@ lives in a journal file in the results folder, so running the same command again
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import math
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from taokit.automl.space import Hyperparameter, overrides, suggest
-from taokit.engine.files import atomic_write_text
+from taokit.engine.files import atomic_write_text, csv_text
 from taokit.engine.progress import Progress
 
 log = logging.getLogger("taokit.automl")
@@ -187,19 +185,16 @@ def search(job: SearchJob, settings: AutoMLSettings, on_trial: Callable[[Any], N
     for _ in bar(range(remaining)):  # one trial per call, so a terminal shows a bar with the best so far
         study.optimize(objective, n_trials=1, catch=(TrialFailed,), callbacks=[lambda s, t: on_trial(s)],
                        gc_after_trial=True)
-        complete = [t for t in study.trials if t.value is not None]
-        if complete:
+        if any(t.value is not None for t in study.trials):  # best_value needs a completed trial
             bar.postfix = f"best {job.metric_key} {study.best_value:.4f}"
     return study
 
 
 def trials_csv(study: Any, space: list[Hyperparameter]) -> str:
     keys = [h.key for h in space]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "state", "metric", "epochs", "seconds", *keys])
+    rows: list[list[object]] = [["id", "state", "metric", "epochs", "seconds", *keys]]
     for t in study.trials:
         state = "INTERRUPTED" if t.user_attrs.get("interrupted") else t.state.name
-        writer.writerow([t.number, state, "" if t.value is None else f"{t.value:.6g}", t.user_attrs.get("epochs", ""),
-                         f"{t.user_attrs.get('seconds', 0):.1f}", *(t.params.get(k, "") for k in keys)])
-    return out.getvalue()
+        rows.append([t.number, state, "" if t.value is None else f"{t.value:.6g}", t.user_attrs.get("epochs", ""),
+                     f"{t.user_attrs.get('seconds', 0):.1f}", *(t.params.get(k, "") for k in keys)])
+    return csv_text(rows)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -39,6 +41,17 @@ def _mode_for(path: Path) -> int:
 def atomic_write_text(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """Rows as CSV text with Unix line ends (the csv module's default is \\r\\n)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def atomic_write_csv(path: Path, rows: Iterable[Sequence[object]]) -> None:
+    atomic_write_text(path, csv_text(rows))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

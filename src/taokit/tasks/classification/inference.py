@@ -5,8 +5,6 @@ Writes TAO tf1's result.csv: one `image_path,class_label,confidence` row per ima
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import numpy as np
 
 from taokit.data.image_files import IMAGE_EXTENSIONS
 from taokit.data.image_sources import Frame, InputSet, resolve_inputs
-from taokit.engine.files import atomic_write_text
+from taokit.engine.files import atomic_write_csv
 from taokit.errors import DataError, UsageError
 from taokit.requests import InferenceRequest
 from taokit.results import Result, Table
@@ -69,9 +67,7 @@ def run_inference(spec: ClassificationSpec | None, request: InferenceRequest) ->
     elapsed = run.elapsed_s
     out = Path(request.results_dir)
     out.mkdir(parents=True, exist_ok=True)
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows((p, c, f"{conf:.6f}") for p, c, conf in rows)
-    atomic_write_text(out / "result.csv", text.getvalue())
+    atomic_write_csv(out / "result.csv", ((p, c, f"{conf:.6f}") for p, c, conf in rows))
     shown = Table(f"predictions (first {min(len(rows), SHOWN_ROWS)} of {len(rows)})",
                   ["image", "class", "confidence"], [list(r) for r in rows[:SHOWN_ROWS]])
     rate = len(rows) / max(elapsed, 1e-9)

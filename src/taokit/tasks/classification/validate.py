@@ -7,7 +7,7 @@ from pathlib import Path
 from taokit.results import Result, Table
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.training import load_folders
-from taokit.tasks.common.dataset_check import save_histograms, scan_images
+from taokit.tasks.common.dataset_check import in_both_splits, save_histograms, scan_images
 
 
 def validate_dataset(spec: ClassificationSpec, out: Path | None) -> Result:
@@ -16,9 +16,7 @@ def validate_dataset(spec: ClassificationSpec, out: Path | None) -> Result:
     scan = scan_images(p for p, _ in [*train.samples, *val_samples])
     lines = [f"training: {len(train.samples)} images, validation: {len(val_samples)} images", *scan.lines(),
              *report.warnings()]
-    both = {p.resolve() for p, _ in train.samples} & {p.resolve() for p, _ in val_samples}
-    if both:
-        lines.append(f"{len(both)} image(s) are in both training and validation (validation then measures memory)")
+    lines += in_both_splits((p for p, _ in train.samples), (p for p, _ in val_samples))
     if val is None:
         lines.append("no validation folder: training will not validate (set the validation folder in the spec)")
     train_counts, val_counts = train.counts(), val.counts() if val is not None else {}
@@ -32,6 +30,4 @@ def validate_dataset(spec: ClassificationSpec, out: Path | None) -> Result:
         lines.append(f"images per class: {out / 'class_counts.png'}")
     table = Table("images per class", ["class", "training", "validation"],
                   [[name, n, val_counts.get(name, 0)] for name, n in train_counts.items()])
-    return Result(lines=lines, tables=[table], data={"images": len(train.samples) + len(val_samples),
-                                                     "unreadable": len(scan.unreadable),
-                                                     "duplicates": len(scan.duplicates)})
+    return Result(lines=lines, tables=[table], data=scan.data())

@@ -31,6 +31,19 @@ class ImageScan:
         return out
 
 
+    def data(self) -> dict[str, int]:
+        """The counts `tao dataset validate` records in status.json."""
+        return {"images": self.images, "unreadable": len(self.unreadable), "duplicates": len(self.duplicates)}
+
+
+def in_both_splits(train: Iterable[Path], val: Iterable[Path]) -> list[str]:
+    """A warning line when an image is in both training and validation."""
+    both = {p.resolve() for p in train} & {p.resolve() for p in val}
+    if not both:
+        return []
+    return [f"{len(both)} image(s) are in both training and validation (validation then measures memory)"]
+
+
 def scan_images(paths: Iterable[Path]) -> ImageScan:
     scan, digests = ImageScan(), {}
     paths = list(dict.fromkeys(paths))

@@ -9,8 +9,6 @@ settings are candidate 0, so no class can get worse. Outputs: the full train spe
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ import numpy as np
 from torch.utils.data import DataLoader
 
 from taokit.data.records import BoxLabel, Detection
-from taokit.engine.files import atomic_write_text
+from taokit.engine.files import atomic_write_csv, atomic_write_text
 from taokit.engine.progress import Progress
 from taokit.requests import EvaluateRequest
 from taokit.results import Result, Table
@@ -147,12 +145,8 @@ def _write(request: EvaluateRequest, spec: DetectNetExperiment, tuned: DetectNet
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "spec.txt", to_prototext(tuned))
     atomic_write_text(out / "inference_spec.txt", to_prototext(_inference_spec(spec, best, request.model_path)))
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["candidate", *(f"AP_{n}" for n in spec.class_names), "mAP",
-                     *(f"clustering_{n}" for n in spec.class_names)])
-    writer.writerows(rows)
-    atomic_write_text(out / "postprocess_search.csv", text.getvalue())
+    header = ["candidate", *(f"AP_{n}" for n in spec.class_names), "mAP", *(f"clustering_{n}" for n in spec.class_names)]
+    atomic_write_csv(out / "postprocess_search.csv", [header, *rows])
     table = Table(f"post-processing search ({len(rows)} candidates, AP {spec.evaluation_config.average_precision_mode})",
                   ["class", "AP before", "AP after", "detections before", "detections after", "GT", "clustering"],
                   [[n, before.per_class[n].ap, after.per_class[n].ap, before.per_class[n].num_det,

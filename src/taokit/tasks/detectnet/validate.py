@@ -7,7 +7,7 @@ from pathlib import Path
 from taokit.data.records import BoxLabel, DatasetReport, ImageRecord
 from taokit.errors import DataError
 from taokit.results import Result, Table
-from taokit.tasks.common.dataset_check import save_histograms, scan_images
+from taokit.tasks.common.dataset_check import in_both_splits, save_histograms, scan_images
 from taokit.tasks.detectnet.dataset import to_samples
 from taokit.tasks.detectnet.dataset_convert import plan_conversion
 from taokit.tasks.detectnet.records import load_training_records
@@ -32,9 +32,7 @@ def validate_dataset(spec: DetectNetExperiment | DatasetExportConfig, out: Path 
     boxes = [b for r in [*split.train, *split.val] for b in r.boxes]
     lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(),
              *split.report.warnings(), *mapped.warnings()]
-    both = {r.image for r in split.train} & {r.image for r in split.val}
-    if both:
-        lines.append(f"{len(both)} image(s) are in both training and validation (validation then measures memory)")
+    lines += in_both_splits((Path(r.image) for r in split.train), (Path(r.image) for r in split.val))
     if not val:
         lines.append("no validation images: training will not validate (set validation_fold or validation_data_source)")
     missing = [n for n, (a, _) in counts.items() if a == 0]
@@ -43,8 +41,7 @@ def validate_dataset(spec: DetectNetExperiment | DatasetExportConfig, out: Path 
     lines += _box_histograms(boxes, out)
     table = Table("objects per target class", ["class", "training", "validation"],
                   [[n, a, b] for n, (a, b) in counts.items()])
-    return Result(lines=lines, tables=[table], data={"images": len(train) + len(val), "unreadable": len(scan.unreadable),
-                                                     "duplicates": len(scan.duplicates)})
+    return Result(lines=lines, tables=[table], data=scan.data())
 
 
 def _validate_conversion(spec: DatasetExportConfig, out: Path | None) -> Result:
@@ -67,8 +64,7 @@ def _validate_conversion(spec: DatasetExportConfig, out: Path | None) -> Result:
     lines += _box_histograms([b for r in records for b in r.boxes], out)
     table = Table("objects per class and fold", ["class", *(f"fold {i}" for i in
                   range(len(folds)))], [[n, *c] for n, c in counts.items()])
-    return Result(lines=lines, tables=[table], data={"images": len(records), "unreadable": len(scan.unreadable),
-                                                     "duplicates": len(scan.duplicates)})
+    return Result(lines=lines, tables=[table], data=scan.data())
 
 
 def _box_histograms(boxes: list[BoxLabel], out: Path | None) -> list[str]:

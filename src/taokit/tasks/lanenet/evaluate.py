@@ -12,7 +12,7 @@ from taokit.requests import EvaluateRequest
 from taokit.results import EvaluationResult, Table
 from taokit.tasks.lanenet.evaluation import evaluate_lanes
 from taokit.tasks.lanenet.labels import LaneReport, read_lane_dataset
-from taokit.tasks.lanenet.runner import open_runner
+from taokit.tasks.lanenet.runner import LaneNetRunner, open_runner
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 from taokit.tasks.lanenet.training import eval_loader, load_splits, read_sources
 
@@ -40,11 +40,18 @@ def evaluation_samples(spec: LaneNetExperiment, request: EvaluateRequest) -> lis
     return samples
 
 
-def run_evaluate(spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
+def open_spec_runner(spec: LaneNetExperiment, request: EvaluateRequest) -> LaneNetRunner:
+    """The request's model on its backend, refused when its input size is not the spec's."""
     runner = open_runner(request.model_path, backend=request.backend, device=request.device, input_hw=spec.input_hw)
     if runner.input_hw != spec.input_hw:
+        runner.close()
         raise ModelError(f"{request.model_path}: the model takes {runner.input_hw[1]}x{runner.input_hw[0]} images, "
                          f"the spec's model_config says {spec.input_hw[1]}x{spec.input_hw[0]}")
+    return runner
+
+
+def run_evaluate(spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
+    runner = open_spec_runner(spec, request)
     samples = evaluation_samples(spec, request)
     loader = eval_loader(samples, spec, request.batch_size)
     log.info("evaluating %s (%s) on %d images", request.model_path, runner.backend.name, len(samples))

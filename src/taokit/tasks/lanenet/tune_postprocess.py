@@ -10,24 +10,20 @@ positives plus false negatives. Outputs: the train spec and an inference spec wi
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from taokit.engine.files import atomic_write_text
+from taokit.engine.files import atomic_write_csv, atomic_write_text
 from taokit.engine.progress import Progress
-from taokit.errors import ModelError
 from taokit.requests import EvaluateRequest
 from taokit.results import Result, Table
 from taokit.spec.write import to_prototext
-from taokit.tasks.lanenet.evaluate import evaluation_samples
+from taokit.tasks.lanenet.evaluate import evaluation_samples, open_spec_runner
 from taokit.tasks.lanenet.evaluation import tusimple_truth
 from taokit.tasks.lanenet.postprocess import predict_lanes
-from taokit.tasks.lanenet.runner import open_runner
 from taokit.tasks.lanenet.spec import LaneNetExperiment, LaneNetInferenceSpec
 from taokit.tasks.lanenet.spec.model import PostprocessingConfig
 from taokit.tasks.lanenet.training import eval_loader
@@ -45,11 +41,8 @@ class _Outputs:
 
 
 def _run_network(spec: LaneNetExperiment, request: EvaluateRequest) -> _Outputs:
-    runner = open_runner(request.model_path, backend=request.backend, device=request.device, input_hw=spec.input_hw)
+    runner = open_spec_runner(spec, request)
     try:
-        if runner.input_hw != spec.input_hw:
-            raise ModelError(f"{request.model_path}: the model takes {runner.input_hw[1]}x{runner.input_hw[0]} "
-                             f"images, the spec's model_config says {spec.input_hw[1]}x{spec.input_hw[0]}")
         samples = evaluation_samples(spec, request)
         loader = eval_loader(samples, spec, request.batch_size)
         outputs = _Outputs()
@@ -117,8 +110,7 @@ def _write(request: EvaluateRequest, spec: LaneNetExperiment, best: Postprocessi
            after: TuSimpleScore, rows: list[list[object]]) -> Result:
     out = Path(request.results_dir or ".")
     out.mkdir(parents=True, exist_ok=True)
-    tuned = spec.model_copy(update={"postprocessing_config": best})
-    tuned.model_fields_set.add("postprocessing_config")
+    tuned = spec.model_copy(update={"postprocessing_config": best})  # marked as set, so it is written out
     inference = LaneNetInferenceSpec.model_validate({
         "inferencer_config": {"model_path": str(request.model_path),
                               "batch_size": spec.train_config.batch_size,
@@ -126,11 +118,8 @@ def _write(request: EvaluateRequest, spec: LaneNetExperiment, best: Postprocessi
         "postprocessing_config": best.model_dump(mode="json")})
     atomic_write_text(out / "spec.txt", to_prototext(tuned))
     atomic_write_text(out / "inference_spec.txt", to_prototext(inference))
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["candidate", "tusimple_accuracy", "fp", "fn", "postprocessing"])
-    writer.writerows(rows)
-    atomic_write_text(out / "postprocess_search.csv", text.getvalue())
+    atomic_write_csv(out / "postprocess_search.csv", [["candidate", "tusimple_accuracy", "fp", "fn", "postprocessing"],
+                                                      *rows])
     table = Table(f"lane post-processing search ({len(rows)} candidates, TuSimple)", ["", "accuracy", "FP", "FN",
                                                                                     "post-processing"],
                   [["before", before.accuracy, before.fp, before.fn, _describe(spec.postprocessing_config)],

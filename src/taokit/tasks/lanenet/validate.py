@@ -7,7 +7,7 @@ from pathlib import Path
 
 from taokit.errors import DataError
 from taokit.results import Result, Table
-from taokit.tasks.common.dataset_check import save_histograms, scan_images
+from taokit.tasks.common.dataset_check import in_both_splits, save_histograms, scan_images
 from taokit.tasks.lanenet.labels import LaneReport
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
@@ -25,9 +25,7 @@ def validate_dataset(spec: LaneNetExperiment | LaneConvertSpec, out: Path | None
         train, val, report = load_splits(spec)
     scan = scan_images(s.image for s in [*train, *val])
     lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(), *report.warnings()]
-    both = {s.image.resolve() for s in train} & {s.image.resolve() for s in val}
-    if both:
-        lines.append(f"{len(both)} image(s) are in both training and validation (validation then measures memory)")
+    lines += in_both_splits((s.image for s in train), (s.image for s in val))
     if not val and isinstance(spec, LaneNetExperiment):
         lines.append("no validation images: training will not validate (set dataset_config.validation_data_sources)")
     limit = spec.postprocessing_config.max_lanes if isinstance(spec, LaneNetExperiment) else 5  # TuSimple's
@@ -46,6 +44,4 @@ def validate_dataset(spec: LaneNetExperiment | LaneConvertSpec, out: Path | None
     counts = [Counter(n) for n in per_image]
     table = Table("images by number of lanes", ["lanes", "training", "validation"],
                   [[k, counts[0][k], counts[1][k]] for k in sorted(set(counts[0]) | set(counts[1]))])
-    return Result(lines=lines, tables=[table], data={"images": len(train) + len(val),
-                                                     "unreadable": len(scan.unreadable),
-                                                     "duplicates": len(scan.duplicates)})
+    return Result(lines=lines, tables=[table], data=scan.data())
