@@ -15,10 +15,13 @@ class BackboneOptions:
     activation: str = "relu"
     all_projections: bool = False
     output_stride: int = 16  # DetectNet_v2 needs 16; classification uses 32 and a pooled head
+    # Which ResNet "resnet" builds: TAO's template ("tao") or torchvision's ("torchvision").
+    template: str = "tao"
     # Read by TAO's ResNet template only (torchvision's has no conv biases and fixes its pooling):
     use_pooling: bool = False
     use_bias: bool = True
     batch_norm_eps: float = 1e-3
+    conv_pads: dict[str, list[int]] = field(default_factory=dict)  # TAO layer name -> [top, left, bottom, right]
 
 
 @dataclass

@@ -8,8 +8,10 @@ from pydantic import AfterValidator
 
 from taokit.spec.shape import suggest
 
-ARCHS = ("resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
+# "resnet" is TAO's ResNet template (models/tao_resnet.py); "torchvision_resnet" is torchvision's.
+ARCHS = ("resnet", "torchvision_resnet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
 RESNET_LAYERS = (10, 18, 34, 50)
+RESNETS = ("resnet", "torchvision_resnet")  # the archs that read num_layers
 # Backbones TAO offers that taokit does not build: a spec naming one loads, and says so when it is built.
 TAO_ONLY_ARCHS = ("vgg", "googlenet", "alexnet", "mobilenet_v1", "squeezenet", "darknet", "cspdarknet",
                   "cspdarknet_tiny", "byom", *(f"efficientnet_b{i}" for i in range(1, 8)))

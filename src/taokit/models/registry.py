@@ -8,15 +8,21 @@ from taokit.models.layers import remove_batch_norm, replace_activations
 from taokit.models.mobile import build_efficientnet_b0, build_mobilenet_v2, build_mobilenet_v3
 from taokit.models.names import ARCHS, RESNET_LAYERS
 from taokit.models.resnet import build_resnet
+from taokit.models.tao_resnet import build_tao_resnet
 
 
 def build_backbone(arch: str, num_layers: int, options: BackboneOptions) -> Backbone:
     """Build a randomly initialised backbone (pretrained weights are loaded separately, from local files).
 
+    `resnet` is TAO's template unless `options.template` says torchvision; `torchvision_resnet` is
+    always torchvision's.
+
     >>> build_backbone("resnet", 18, BackboneOptions(output_stride=16)).out_channels
     512
     """
-    if arch == "resnet":
+    if arch == "resnet" and options.template == "tao":
+        backbone = build_tao_resnet(num_layers, options)
+    elif arch in ("resnet", "torchvision_resnet"):
         backbone = build_resnet(num_layers, options)
     elif arch == "mobilenet_v2":
         backbone = build_mobilenet_v2(options)

@@ -46,11 +46,13 @@ class SubBlock(nn.Module):
         self.depth = len(widths)
         channels = cin
         for i, (width, kernel) in enumerate(zip(widths, kernels, strict=True), start=1):
+            self.add_module(f"pad_{i}", nn.Identity())  # set_conv_pads: an imported file's explicit pads
             self.add_module(f"conv_{i}", _conv(channels, width, kernel, stride if i == 1 else 1, bias))
             self.add_module(f"bn_{i}", nn.BatchNorm2d(width, eps=eps))
             channels = width
         self.has_shortcut = shortcut
         if shortcut:
+            self.pad_shortcut = nn.Identity()
             self.conv_shortcut = _conv(cin, channels, 1, stride, bias)
             self.bn_shortcut = nn.BatchNorm2d(channels, eps=eps)
         self.relu = nn.ReLU(inplace=False)
@@ -58,10 +60,10 @@ class SubBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x
         for i in range(1, self.depth + 1):
-            y = getattr(self, f"bn_{i}")(getattr(self, f"conv_{i}")(y))
+            y = getattr(self, f"bn_{i}")(getattr(self, f"conv_{i}")(getattr(self, f"pad_{i}")(y)))
             if i < self.depth:
                 y = self.relu(y)
-        skip = self.bn_shortcut(self.conv_shortcut(x)) if self.has_shortcut else x
+        skip = self.bn_shortcut(self.conv_shortcut(self.pad_shortcut(x))) if self.has_shortcut else x
         return self.relu(y + skip)
 
 
@@ -71,6 +73,7 @@ class TaoResNet(nn.Module):
     def __init__(self, num_layers: int, *, use_pooling: bool, all_projections: bool, bias: bool,
                  eps: float) -> None:
         super().__init__()
+        self.pad1 = nn.Identity()
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=bias)
         self.bn_conv1 = nn.BatchNorm2d(64, eps=eps)
         self.relu = nn.ReLU(inplace=False)
@@ -90,13 +93,46 @@ class TaoResNet(nn.Module):
                 names.append(name)
             self.stage_names.append(names)
         self.out_channels = channels
+        for m in self.modules():
+            # torchvision's initialisation (He, fan-out; zero biases): trains from scratch as well as theirs.
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pool(self.relu(self.bn_conv1(self.conv1(x))))
+        x = self.pool(self.relu(self.bn_conv1(self.conv1(self.pad1(x)))))
         for names in self.stage_names:
             for name in names:
                 x = getattr(self, name)(x)
         return x
+
+
+def set_conv_pads(net: nn.Module, pads: dict[str, list[int]]) -> None:
+    """Give the named convolutions explicit [top, left, bottom, right] zero pads instead of "same" padding.
+
+    keras2onnx writes TF-style pads ([0, 0, 1, 1] on a stride-2 3x3 conv of an even input) where TAO
+    trained with symmetric ones; an imported ONNX keeps the pads it was written with, so its outputs match.
+    """
+    modules = dict(net.named_modules())
+    for layer, (top, left, bottom, right) in pads.items():
+        name = _module_name(layer)
+        conv = modules.get(name)
+        if not isinstance(conv, nn.Conv2d):
+            raise SpecError(f"conv_pads names '{layer}', which is no convolution of this network")
+        parent, _, attr = name.rpartition(".")
+        owner = modules[parent] if parent else net
+        pad_attr = "pad1" if attr == "conv1" else attr.replace("conv", "pad", 1)
+        conv.padding = (0, 0)
+        setattr(owner, pad_attr, nn.ZeroPad2d((left, right, top, bottom)))
+
+
+def _module_name(layer: str) -> str:
+    """`block_1a_conv_1` -> `block_1a.conv_1` (the inverse of tao_layer_name)."""
+    if layer.startswith("block_") and layer.count("_") >= 2:
+        head, _, rest = layer[len("block_"):].partition("_")
+        return f"block_{head}.{rest}"
+    return layer
 
 
 def build_tao_resnet(num_layers: int, options: BackboneOptions) -> Backbone:
@@ -105,5 +141,6 @@ def build_tao_resnet(num_layers: int, options: BackboneOptions) -> Backbone:
                         key="model_config.num_layers")
     net = TaoResNet(num_layers, use_pooling=options.use_pooling, all_projections=options.all_projections,
                     bias=options.use_bias, eps=options.batch_norm_eps)
+    set_conv_pads(net, options.conv_pads)
     blocks = [[net.conv1, net.bn_conv1], *([getattr(net, n) for n in names] for names in net.stage_names)]
     return Backbone(net, net.out_channels, blocks)

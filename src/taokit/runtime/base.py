@@ -17,6 +17,19 @@ class ModelIO:
     input_chw: tuple[int | None, int | None, int | None]
     batch: int | None = None  # a static batch size, or None when dynamic
     metadata: dict[str, str] = field(default_factory=dict)
+    output_channels: tuple[int | None, ...] = ()  # dim 1 of each output where the model states it
+
+
+def tensor_name_key(name: str) -> str:
+    """A tensor name without TensorFlow's output index: NVIDIA's keras2onnx files say `input_1:0`."""
+    return name[:-2] if name.endswith(":0") else name
+
+
+def output_index(io: ModelIO, name: str) -> int | None:
+    """Where output `name` sits in `io.output_names`, with or without a `:0` suffix on either side."""
+    keys = [tensor_name_key(n) for n in io.output_names]
+    key = tensor_name_key(name)
+    return keys.index(key) if key in keys else None
 
 
 class Backend(Protocol):

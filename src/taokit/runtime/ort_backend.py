@@ -51,8 +51,10 @@ class OrtBackend:
                              f"{', '.join(i.name for i in inputs)}")
         shape = list(inputs[0].shape) + [None] * 4
         meta = self.session.get_modelmeta().custom_metadata_map
-        self.io = ModelIO(inputs[0].name, tuple(o.name for o in self.session.get_outputs()),
-                          (_dim(shape[1]), _dim(shape[2]), _dim(shape[3])), _dim(shape[0]), dict(meta))
+        outputs = self.session.get_outputs()
+        self.io = ModelIO(inputs[0].name, tuple(o.name for o in outputs),
+                          (_dim(shape[1]), _dim(shape[2]), _dim(shape[3])), _dim(shape[0]), dict(meta),
+                          tuple(_dim(o.shape[1]) if len(o.shape) > 1 else None for o in outputs))
         self.providers = self.session.get_providers()
         self._dtype = np.float16 if inputs[0].type == "tensor(float16)" else np.float32
 

@@ -73,7 +73,9 @@ class TensorRTBackend:
         batch = shape[0] if shape[0] > 0 else None
         chw = tuple(d if d > 0 else None for d in shape[1:])
         max_batch = batch or int(engine.get_tensor_profile_shape(inputs[0], 0)[2][0])
-        io = ModelIO(inputs[0], outputs, (chw[0], chw[1], chw[2]), batch, {"tensorrt_version": self.version})
+        channels = tuple(_channels(engine.get_tensor_shape(n)) for n in outputs)
+        io = ModelIO(inputs[0], outputs, (chw[0], chw[1], chw[2]), batch, {"tensorrt_version": self.version},
+                     channels)
         return io, max_batch
 
     def _torch_dtype(self, name: str) -> torch.dtype:
@@ -134,3 +136,9 @@ def _is_onnx(data: bytes) -> bool:
     except Exception:  # noqa: BLE001 - anything unparsable is simply not ONNX
         return False
     return model.ir_version > 0 and len(model.graph.node) > 0
+
+
+def _channels(shape: object) -> int | None:
+    """Dim 1 of an engine tensor shape, None when dynamic or absent."""
+    dims = [int(d) for d in shape]  # type: ignore[attr-defined]
+    return dims[1] if len(dims) > 1 and dims[1] > 0 else None

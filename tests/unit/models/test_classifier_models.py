@@ -27,9 +27,9 @@ def test_every_backbone_classifies(arch: str, layers: int) -> None:
     assert torch.allclose(probs.sum(1), torch.ones(2))
 
 
-def _spec(tmp_path: Path, *overrides: str):
+def _spec(tmp_path: Path, *overrides: str, arch: str = "torchvision_resnet"):
     path = tmp_path / "s.txt"
-    path.write_text('model_config { input_image_size: "3,32,32" n_layers: 18 }\n')
+    path.write_text(f'model_config {{ arch: "{arch}" input_image_size: "3,32,32" n_layers: 18 }}\n')
     return get_task("classification").load_spec(path, overrides=list(overrides))
 
 
@@ -44,6 +44,9 @@ def test_torchvision_weights_and_freezing(tmp_path: Path) -> None:
     assert not model.backbone.conv1.weight.requires_grad and not model.backbone.layer1[0].conv1.weight.requires_grad
     assert model.backbone.layer2[0].conv1.weight.requires_grad and model.predictions.out_features == 2
     assert model.backbone.bn1.momentum == pytest.approx(0.01)
+    with pytest.raises(ModelError, match="set the arch to torchvision_resnet"):
+        build_for_training(_spec(tmp_path, f"train_config.pretrained_model_path={tmp_path / 'resnet18.pth'}",
+                                 arch="resnet"), ["a", "b"])
     with pytest.raises(ModelError, match="block 9 does not exist"):
         build_for_training(_spec(tmp_path, "model_config.freeze_blocks=[9]"), ["a", "b"])
     torch.save({"x": torch.zeros(3)}, tmp_path / "other.pth")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +10,12 @@ from torch import nn
 
 from taokit.engine.checkpoint import load_file
 from taokit.errors import ModelError, SpecError
-from taokit.models.names import unavailable_arch
+from taokit.models.names import RESNETS, unavailable_arch
 from taokit.tasks.classification.model import Classifier, ClassifierArch
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import Preprocess
 from taokit.tasks.common import model_file
+from taokit.tasks.common.arch import keep_structure
 
 log = logging.getLogger("taokit.classification")
 TASK = "classification"
@@ -37,9 +37,12 @@ def check_arch(spec: ClassificationSpec) -> None:
 def arch_from_spec(spec: ClassificationSpec, classes: list[str]) -> ClassifierArch:
     check_arch(spec)
     m = spec.model
-    return ClassifierArch(arch=m.arch, num_layers=m.num_layers if m.arch == "resnet" else 0,
+    # TAO's classification resets batch norm to epsilon 1e-5 unless batch_norm_config says otherwise (helper.py).
+    return ClassifierArch(arch=m.arch, num_layers=m.num_layers if m.arch in RESNETS else 0,
                           class_names=tuple(classes), input_hw=spec.input_hw, use_batch_norm=m.use_batch_norm,
-                          activation=m.activation, all_projections=m.all_projections, dropout=m.dropout,
+                          activation=m.activation, all_projections=m.all_projections, template="tao",
+                          use_pooling=m.use_pooling, use_bias=m.use_bias, batch_norm_eps=m.bn_epsilon or 1e-5,
+                          dropout=m.dropout,
                           preprocess=preprocess_of(spec).to_dict(), interpolation=m.interpolation,
                           center_crop=spec.augment.center_crop)
 
@@ -96,8 +99,7 @@ def _from_graph(data: dict[str, Any], path: Path, arch: ClassifierArch) -> Class
         log.warning("%s was trained on classes %s; starting a new head for %s", path, list(old.class_names),
                     list(arch.class_names))
         model.predictions = nn.Linear(model.predictions.in_features, len(arch.class_names))
-    model.arch = replace(arch, arch=old.arch, num_layers=old.num_layers, use_batch_norm=old.use_batch_norm,
-                         activation=old.activation, all_projections=old.all_projections)
+    model.arch = keep_structure(arch, old)
     model.dropout = nn.Dropout(arch.dropout) if arch.dropout > 0 else nn.Identity()
     log.info("loaded the graph and weights of %s", path)
     return model

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import typing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 ARCH_METADATA_KEY = "taokit.arch"  # the record's JSON in exported ONNX metadata
@@ -67,6 +67,26 @@ class NetworkArch(ArchRecord):
     use_batch_norm: bool = True
     activation: str = "relu"
     all_projections: bool = False
+    # Which ResNet "resnet" means: "tao" (TAO's template, what specs ask for since taokit 0.2) or
+    # "torchvision". Files written before the TAO template existed lack the key: they are torchvision's.
+    template: str = "torchvision"
+    use_pooling: bool = False  # TAO template: max-pool after conv1 (stride 32) instead of stride 16
+    use_bias: bool = True  # TAO template: convolutions with bias (Keras' default, DetectNet_v2's)
+    batch_norm_eps: float = 1e-3  # TAO template: Keras' default epsilon
+    # Explicit [top, left, bottom, right] pads per TAO layer name, as an imported file wrote them
+    # (keras2onnx's TF-style asymmetric pads); empty: symmetric "same" padding.
+    conv_pads: dict[str, list[int]] = field(default_factory=dict)
+
+
+_STRUCTURE = ("arch", "num_layers", "use_batch_norm", "activation", "all_projections", "template", "use_pooling",
+              "use_bias", "batch_norm_eps", "conv_pads")
+
+A = TypeVar("A", bound=NetworkArch)
+
+
+def keep_structure(new: A, loaded: NetworkArch) -> A:
+    """`new` (from a spec) with the network structure of `loaded` (a file's graph, e.g. a pruned model)."""
+    return replace(new, **{name: getattr(loaded, name) for name in _STRUCTURE})
 
 
 def attach_backbone(net: Any, arch: NetworkArch, output_stride: int) -> int:
@@ -75,7 +95,9 @@ def attach_backbone(net: Any, arch: NetworkArch, output_stride: int) -> int:
     from taokit.models.registry import build_backbone
 
     options = BackboneOptions(use_batch_norm=arch.use_batch_norm, activation=arch.activation,
-                              all_projections=arch.all_projections, output_stride=output_stride)
+                              all_projections=arch.all_projections, output_stride=output_stride,
+                              template=arch.template, use_pooling=arch.use_pooling, use_bias=arch.use_bias,
+                              batch_norm_eps=arch.batch_norm_eps, conv_pads=arch.conv_pads)
     backbone = build_backbone(arch.arch, arch.num_layers, options)
     net.arch, net.backbone, net.blocks = arch, backbone.module, backbone.blocks
     return backbone.out_channels

@@ -67,7 +67,13 @@ def frozen_modules(model: nn.Module) -> list[nn.Module]:
 
 def load_pretrained(model: nn.Module, path: Path, hint: str) -> LoadReport:
     """Initialise `model` from a local weights file; none of its tensors fitting is an error."""
-    report = load_matching(model, read_state_dict(path))
+    tensors = read_state_dict(path)
+    report = load_matching(model, tensors)
+    own = model.state_dict()
+    if any(".block_1a." in k for k in own) and any(k.startswith("layer1.") or ".layer1." in k for k in tensors):
+        # TAO's template and torchvision's ResNet share only conv1: loading one into the other is a mistake.
+        raise ModelError(f"{path}: a torchvision ResNet state dict ({report.matched} of {len(own)} tensors fit "
+                         "TAO's ResNet template); set the arch to torchvision_resnet to start from it")
     if report.matched == 0:
         raise ModelError(f"{path}: no tensor matches the network by name and shape; check {hint}")
     log.info("pretrained %s: %s", path, report.describe())

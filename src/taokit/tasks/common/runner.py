@@ -9,7 +9,7 @@ import numpy as np
 from torch import nn
 
 from taokit.errors import ModelError
-from taokit.runtime.base import Backend, ModelIO, infer_any_batch
+from taokit.runtime.base import Backend, ModelIO, infer_any_batch, output_index
 from taokit.runtime.select import open_backend
 from taokit.tasks.common.arch import ArchRecord
 
@@ -30,7 +30,7 @@ def open_checked_backend(path: Path, load_torch: TorchLoader, expected: tuple[st
     """
     opened = open_backend(path, load_torch=load_torch, backend=backend, device=device)
     names = opened.io.output_names
-    missing = [n for n in expected if n not in names]
+    missing = [n for n in expected if output_index(opened.io, n) is None]
     if missing and not (any_single_output and len(names) == 1):
         opened.close()
         raise ModelError(f"{path}: not a {what} model: outputs are {', '.join(names)}; expected {', '.join(expected)}")
@@ -42,13 +42,16 @@ class Runner:
 
     def __init__(self, backend: Backend, outputs: tuple[str, ...]) -> None:
         self.backend = backend
-        names = backend.io.output_names
-        self._indices = [names.index(n) if n in names else 0 for n in outputs]
+        self._indices = [output_index(backend.io, n) or 0 for n in outputs]
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """The task's outputs, in the order given at construction, for a float32 NCHW batch of any size."""
         outputs = infer_any_batch(self.backend, batch)
         return [outputs[i] for i in self._indices]
+
+    def run_all(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output of the model, in the model's order."""
+        return infer_any_batch(self.backend, batch)
 
     def close(self) -> None:
         self.backend.close()

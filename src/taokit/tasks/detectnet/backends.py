@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from taokit.errors import ModelError
-from taokit.runtime.base import Backend, ModelIO
-from taokit.tasks.common.runner import Runner, model_io, open_checked_backend
+from taokit.runtime.base import Backend, ModelIO, output_index
+from taokit.runtime.select import open_backend
+from taokit.tasks.common.runner import Runner, model_io
 from taokit.tasks.detectnet.model import INPUT_NAME, OUTPUT_NAMES, DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.network import load_model
 
@@ -28,23 +29,78 @@ def load_torch(path: Path) -> tuple[DetectNetV2, ModelIO]:
     return model, model_io(model.arch, INPUT_NAME, OUTPUT_NAMES, model.arch.input_hw)
 
 
+def _by_channels(first: int, second: int) -> tuple[int, int] | None:
+    """(coverage, bbox) indices of two heads from their channel counts: C and 4C."""
+    if second == 4 * first:
+        return 0, 1
+    if first == 4 * second:
+        return 1, 0
+    return None
+
+
+def head_indices(io: ModelIO) -> tuple[int, int] | None:
+    """Where the coverage and bbox heads are among the outputs; None when the model does not say yet.
+
+    Names decide when both are there (with or without TensorFlow's `:0`, in any order: NGC's files put
+    bbox first); otherwise two outputs with C and 4C channels are the heads, as tao_deploy picks them.
+    """
+    cov, bbox = (output_index(io, name) for name in OUTPUT_NAMES)
+    if cov is not None and bbox is not None:
+        return cov, bbox
+    channels = io.output_channels
+    if len(io.output_names) == 2 and len(channels) == 2 and channels[0] and channels[1]:
+        return _by_channels(channels[0], channels[1])
+    return None
+
+
+def _not_detectnet(path: Path, io: ModelIO) -> ModelError:
+    found = ", ".join(f"{n} ({c} channels)" if c else n for n, c in zip(io.output_names, io.output_channels or
+                                                                          [None] * len(io.output_names), strict=False))
+    return ModelError(f"{path}: not a DetectNet_v2 model: outputs are {found}; expected output_cov/Sigmoid "
+                      "(C channels) and output_bbox/BiasAdd (4C channels), with or without ':0', in any order")
+
+
 class DetectNetRunner(Runner):
     """A backend plus what its outputs mean; `predict` returns (coverage, bbox) for a float NCHW batch."""
 
-    def __init__(self, backend: Backend, info: ModelInfo) -> None:
+    def __init__(self, backend: Backend, info: ModelInfo, path: Path) -> None:
         super().__init__(backend, OUTPUT_NAMES)
-        self.info = info
+        self.info, self.path = info, path
+        indices = head_indices(backend.io)
+        self._heads = list(indices) if indices is not None else None  # dynamic channels: the first batch says
 
     def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cov, bbox = self.run(batch)
-        return cov, bbox
+        if self._heads is None:
+            outputs = self.run_all(batch)
+            indices = _by_channels(outputs[0].shape[1], outputs[1].shape[1]) if len(outputs) == 2 else None
+            if indices is None:
+                raise _not_detectnet(self.path, self.backend.io)
+            self._heads = list(indices)
+            return outputs[indices[0]], outputs[indices[1]]
+        outputs = self.run_all(batch)
+        return outputs[self._heads[0]], outputs[self._heads[1]]
 
 
 def open_runner(path: Path, *, backend: str | None = None, device: str | None = None,
                 class_names: list[str] | None = None, input_hw: tuple[int, int] | None = None) -> DetectNetRunner:
     """Open a .pth/.onnx/.engine DetectNet model; specs may supply what a foreign model does not say."""
-    opened = open_checked_backend(path, load_torch, OUTPUT_NAMES, "DetectNet_v2", backend=backend, device=device)
-    return DetectNetRunner(opened, _model_info(path, opened.io, class_names, input_hw))
+    opened = open_backend(path, load_torch=load_torch, backend=backend, device=device)
+    io = opened.io
+    heads = head_indices(io)
+    channels_unknown = len(io.output_names) == 2 and not all(io.output_channels or (None,))
+    try:
+        if heads is None and not channels_unknown:
+            raise _not_detectnet(path, io)
+        info = _model_info(path, io, class_names, input_hw)
+        cov_channels = io.output_channels[heads[0]] if heads is not None and io.output_channels else None
+        if cov_channels and cov_channels != len(info.class_names):
+            raise ModelError(f"{path}: the model detects {cov_channels} classes and the spec names "
+                             f"{len(info.class_names)} ({', '.join(info.class_names)}); list the model's classes "
+                             "in network order (NGC's labels.txt)")
+    except ModelError:
+        opened.close()
+        raise
+    return DetectNetRunner(opened, info, path)
 
 
 def _model_info(path: Path, io: ModelIO, class_names: list[str] | None,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from taokit.errors import ModelError
+from taokit.errors import ModelError, SpecError
 from taokit.tasks.common import model_file
+from taokit.tasks.common.arch import keep_structure
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
@@ -16,11 +18,16 @@ TASK = "detectnet"
 
 
 def arch_from_spec(spec: DetectNetExperiment) -> DetectNetArch:
+    """`arch: "resnet"` is TAO's template with DetectNet_v2's settings: conv biases, BN epsilon 1e-3, stride 16."""
     m = spec.model_config_
+    if m.use_pooling and m.arch == "resnet":
+        raise SpecError("use_pooling: true makes TAO's ResNet stride 32, and DetectNet_v2's grid is stride 16; "
+                        "set it to false (TAO's recommendation for detection)", key="model_config.use_pooling")
     return DetectNetArch(
         arch=m.arch, num_layers=m.num_layers, class_names=tuple(spec.class_names), input_hw=spec.input_hw,
         use_batch_norm=m.use_batch_norm, activation=m.activation.activation_type,
-        all_projections=m.all_projections, dropout_rate=m.dropout_rate,
+        all_projections=m.all_projections, template="tao", use_pooling=False, use_bias=True,
+        batch_norm_eps=1e-3, dropout_rate=m.dropout_rate,
         bbox_scale=m.objective_set.bbox.scale, bbox_offset=m.objective_set.bbox.offset)
 
 
@@ -47,8 +54,7 @@ def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
             raise ModelError(f"{path}: model classes {list(model.arch.class_names)} differ from "
                              f"cost_function_config.target_classes {spec.class_names}")
         log.info("loaded the graph and weights of %s", path)
-        model.arch = DetectNetArch.from_dict({**arch_from_spec(spec).to_dict(), "extra": model.arch.extra,
-                                              "arch": model.arch.arch, "num_layers": model.arch.num_layers})
+        model.arch = replace(keep_structure(arch_from_spec(spec), model.arch), extra=model.arch.extra)
     else:
         model = DetectNetV2(arch_from_spec(spec))
         if path is not None:

@@ -70,7 +70,7 @@ def test_unsupported_backbone_fails_only_when_a_model_is_built(tao_specs: Path) 
 
 def test_pyt_resnet_names_map_to_arch_and_depth(tao_specs: Path) -> None:
     spec = TASK.load_spec(tao_specs / "train_cats_dogs.yaml", overrides=["model.backbone.type=resnet_34"])
-    assert (spec.model.arch, spec.model.num_layers) == ("resnet", 34)
+    assert (spec.model.arch, spec.model.num_layers) == ("torchvision_resnet", 34)  # mmpretrain ResNet = torchvision layout
     assert arch_from_spec(spec, ["cat", "dog"]).num_layers == 34
 
 

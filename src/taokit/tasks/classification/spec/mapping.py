@@ -32,7 +32,8 @@ def from_tf1(spec: Tf1Spec) -> ClassificationSpec:
     model = ModelSection(
         arch=m.arch, num_layers=m.n_layers or 18, input_height=h, input_width=w,
         interpolation=m.resize_interpolation_method.lower(), use_batch_norm=m.use_batch_norm,
-        all_projections=m.all_projections, activation=m.activation.activation_type, dropout=m.dropout,
+        all_projections=m.all_projections, use_bias=m.use_bias, use_pooling=m.use_pooling,
+        activation=m.activation.activation_type, dropout=m.dropout,
         freeze_blocks=list(m.freeze_blocks), freeze_bn=m.freeze_bn, bn_momentum=bn.momentum if bn else None,
         bn_epsilon=bn.epsilon if bn else None, arch_key="model_config.arch")
     mean = [t.image_mean[c] for c in "bgr"] if t.image_mean and t.preprocess_mode == "caffe" else []
@@ -96,10 +97,13 @@ def _tf1_regularizer(spec: Tf1Spec) -> RegularizerSection:
 
 
 def pyt_backbone(name: str) -> tuple[str, int]:
-    """TAO PyTorch backbone names -> (arch, num_layers); names taokit cannot build pass through unchanged."""
+    """TAO PyTorch backbone names -> (arch, num_layers); names taokit cannot build pass through unchanged.
+
+    TAO PyTorch's ResNet (mmpretrain's) is torchvision's layout, not the TF1 template.
+    """
     match = re.fullmatch(r"resnet_?(\d+)", name)
     if match:
-        return "resnet", int(match.group(1))
+        return "torchvision_resnet", int(match.group(1))
     return name, 0
 
 

@@ -35,8 +35,8 @@ class ModelConfig(SpecModel):
     n_layers: Count = 18
     retain_head: bool = ignored(False, "the head always has one output per class")
     use_batch_norm: bool = True
-    use_bias: bool = ignored(False, "convolutions followed by batch norm have no bias")
-    use_pooling: bool = ignored(False, "the resnet stem always downsamples with max pooling")
+    use_bias: bool = False
+    use_pooling: bool = False
     all_projections: bool = False
     freeze_bn: bool = False
     freeze_blocks: list[Count] = Field(default_factory=list)

@@ -17,13 +17,16 @@ PreprocessMode = Literal["caffe", "torch", "tf"]
 
 
 class ModelSection(SpecModel):
-    arch: str = "resnet"
+    arch: str = Field("resnet", description='"resnet": TAO\'s ResNet template; "torchvision_resnet": torchvision\'s')
     num_layers: int = Field(18, ge=0)
     input_height: int = Field(224, ge=16)
     input_width: int = Field(224, ge=16)
     interpolation: Literal["bilinear", "bicubic"] = "bilinear"
     use_batch_norm: bool = True
     all_projections: bool = False
+    use_bias: bool = Field(False, description="TAO's ResNet template: convolutions with bias")
+    use_pooling: bool = Field(False, description="TAO's ResNet template: max-pool after conv1 (stride 32); "
+                                                 "false: strided convolutions (stride 16)")
     activation: str = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     freeze_blocks: list[int] = Field(default_factory=list)

@@ -45,7 +45,7 @@ class ModelConfig(SpecModel):
     load_graph: bool = False
     freeze_pretrained_layers: bool = False
     allow_loaded_model_modification: bool = ignored(False, "loaded models can always be fine-tuned")
-    use_pooling: bool = ignored(False, "the resnet stem always downsamples with max pooling")
+    use_pooling: bool = False
     use_batch_norm: bool = True
     dropout_rate: float = Field(0.0, ge=0.0, lt=1.0)
     activation: Activation = Activation()
