@@ -12,6 +12,7 @@ from taokit.cli.commands import (
     evaluate,
     export,
     gen_trt_engine,
+    import_model,
     inference,
     prune,
     train,
@@ -30,6 +31,7 @@ _REGISTRARS = {
     "benchmark": benchmark.register,
     "tune_postprocess": tune_postprocess.register,
     "automl": automl.register,
+    "import": import_model.register,
 }
 
 

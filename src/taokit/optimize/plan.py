@@ -62,3 +62,13 @@ class PruneTarget:
 
         h, w = model.arch.input_hw  # type: ignore[union-attr]
         return cls(model, torch.zeros(1, 3, h, w), protected, payload, retrain_hint)
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """What import needs from a task: the network as its exported ONNX computes it (`runnable`: eval mode,
+    the task's outputs), the model file body, and a retraining hint."""
+
+    runnable: nn.Module
+    payload: dict[str, Any]
+    next_steps: str

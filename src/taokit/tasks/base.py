@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import FitConfig, FitParts, TrainEnv
-    from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
+    from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
     from taokit.results import EvaluationResult, Result
     from taokit.runtime.base import Backend, ModelIO
@@ -45,7 +45,7 @@ ACTION_METHODS = {
 }
 # Actions beyond TAO's that a task may offer; `tao info` does not count them against completeness.
 EXTRA_ACTION_METHODS = {"tune_postprocess": "tune_postprocess", "automl": "automl_plan",
-                        "validate": "validate_dataset"}
+                        "validate": "validate_dataset", "import": "import_model"}
 # Actions whose spec may come from the one recorded with the model when -e is not given.
 RECORDED_SPEC_ACTIONS = frozenset({"evaluate", "inference", "export", "gen_trt_engine", "tune_postprocess"})
 
@@ -281,6 +281,11 @@ class Task:
         """tune_postprocess: search the post-processing for the best metric on the validation data,
         without retraining; writes the tuned specs under request.results_dir."""
         raise self._missing("tune_postprocess")
+
+    def import_model(self, source: Path, class_names: list[str] | None, spec: SpecModel | None) -> ImportedModel:
+        """import: NVIDIA's TAO 5 .hdf5 or deployable .onnx as a network of this task; class names from
+        NGC's labels.txt or the spec, the input size from the file or the spec."""
+        raise self._missing("import")
 
     # -- built on the above -----------------------------------------------------------------------------
 

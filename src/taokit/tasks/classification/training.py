@@ -44,7 +44,7 @@ from taokit.tasks.classification.network import (
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, TrainTransform
 from taokit.tasks.common.model_file import frozen_modules
-from taokit.tasks.common.training import layer_parameters, norm_penalty, train_mode_setter
+from taokit.tasks.common.training import batch_norm_frozen, layer_parameters, norm_penalty, train_mode_setter
 
 log = logging.getLogger("taokit.classification")
 _SCOPE_LAYERS = {"conv2d": nn.Conv2d, "dense": nn.Linear}  # TAO's regularizer scope names
@@ -197,7 +197,7 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> TrainingSetup:
         compute_loss=compute_loss, model_payload=model_payload,
         validate=validate if val_loader is not None else None, monitor="val_accuracy",
         regularization=build_l1(spec, model),
-        set_train_mode=train_mode_setter(spec.model.freeze_bn, frozen_modules(model)),
+        set_train_mode=train_mode_setter(batch_norm_frozen(spec.model.freeze_bn, model), frozen_modules(model)),
         stateful={"mixup": mixup}, hooks=[SamplerEpoch(sampler), _EpochLog(meter, csv)])
     # checkpoint_interval 0 keeps only the last epoch's checkpoint
     config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval or t.epochs,

@@ -76,10 +76,13 @@ class NetworkArch(ArchRecord):
     # Explicit [top, left, bottom, right] pads per TAO layer name, as an imported file wrote them
     # (keras2onnx's TF-style asymmetric pads); empty: symmetric "same" padding.
     conv_pads: dict[str, list[int]] = field(default_factory=dict)
+    # Free-form facts about the model's origin, e.g. {"imported_from": "resnet34_peoplenet.onnx",
+    # "bn_folded": True} for NVIDIA's deployable files (whose BatchNorm is folded into the convolutions).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _STRUCTURE = ("arch", "num_layers", "use_batch_norm", "activation", "all_projections", "template", "use_pooling",
-              "use_bias", "batch_norm_eps", "conv_pads")
+              "use_bias", "batch_norm_eps", "conv_pads", "extra")
 
 A = TypeVar("A", bound=NetworkArch)
 

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
 from taokit.models.layers import set_batch_norm_frozen
+
+log = logging.getLogger("taokit.train")
+
+
+def batch_norm_frozen(freeze_bn: bool, model: nn.Module) -> bool:
+    """TAO's freeze_bn, also forced for weights whose BatchNorm was folded into the convolutions.
+
+    NVIDIA's deployable ONNX files fold BatchNorm away; the imported batch norms are identities, and
+    letting them normalise with batch statistics would change the network's function on the first step.
+    """
+    folded = bool(model.arch.extra.get("bn_folded"))  # type: ignore[union-attr]
+    if folded and not freeze_bn:
+        log.info("the pretrained weights had BatchNorm folded into their convolutions: batch norm stays frozen "
+                 "(freeze_bn), so fine-tuning starts from the file's outputs")
+    return freeze_bn or folded
 
 
 def train_mode_setter(freeze_bn: bool, frozen: list[nn.Module]) -> Callable[[nn.Module], None]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -22,7 +21,6 @@ class DetectNetArch(NetworkArch):
     dropout_rate: float = 0.0
     bbox_scale: float = 35.0
     bbox_offset: float = 0.5
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def grid_hw(self) -> tuple[int, int]:

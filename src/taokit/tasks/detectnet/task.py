@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import TrainEnv
-    from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
+    from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
     from taokit.results import EvaluationResult, Result
     from taokit.runtime.base import ModelIO
@@ -148,6 +148,23 @@ class DetectNetTask(Task):
         from taokit.tasks.detectnet.backends import load_torch
 
         return load_torch(model_path)
+
+    def import_model(self, source: Path, class_names: list[str] | None, spec: SpecModel | None) -> ImportedModel:
+        from taokit.optimize.plan import ImportedModel
+        from taokit.tasks.detectnet.import_model import import_detectnet
+        from taokit.tasks.detectnet.network import model_payload
+        from taokit.tasks.detectnet.spec import DetectNetExperiment, DetectNetInferenceSpec
+
+        input_hw = None
+        if isinstance(spec, DetectNetExperiment):
+            class_names, input_hw = class_names or spec.class_names, spec.input_hw
+        elif isinstance(spec, DetectNetInferenceSpec):
+            c = spec.inferencer_config
+            class_names, input_hw = class_names or list(c.target_classes), (c.image_height, c.image_width)
+        model = import_detectnet(source, class_names, input_hw)
+        return ImportedModel(model, model_payload(model),
+                             "fine-tune it with model_config.pretrained_model_file pointing here (load_graph: true "
+                             "keeps a pruned file's widths), or evaluate, prune and export it as it is")
 
     def prune_target(self, model_path: Path) -> PruneTarget:
         from taokit.optimize.plan import PruneTarget

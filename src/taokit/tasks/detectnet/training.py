@@ -17,7 +17,7 @@ from taokit.engine.schedules import EarlyStoppingAnnealing, Schedule, SoftStartA
 from taokit.errors import DataError
 from taokit.tasks.base import TrainingSetup
 from taokit.tasks.common.model_file import frozen_modules
-from taokit.tasks.common.training import layer_parameters, norm_penalty, train_mode_setter
+from taokit.tasks.common.training import batch_norm_frozen, layer_parameters, norm_penalty, train_mode_setter
 from taokit.tasks.detectnet.dataset import EvalDataset, TrainDataset, collate_eval, to_samples
 from taokit.tasks.detectnet.evaluation import evaluate, torch_predictor, validation_preview
 from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
@@ -140,7 +140,8 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
         compute_loss=compute_loss, model_payload=model_payload,
         validate=validate if val_loader is not None else None, monitor="mAP",
         regularization=build_regularization(spec, model),
-        set_train_mode=train_mode_setter(spec.model_config_.freeze_bn, frozen_modules(model)),
+        set_train_mode=train_mode_setter(batch_norm_frozen(spec.model_config_.freeze_bn, model),
+                                          frozen_modules(model)),
         stateful={"cost": cost}, hooks=hooks)
     # TAO writes no periodic checkpoints when checkpoint_interval is 0: only the last epoch's.
     config = FitConfig(epochs=tc.num_epochs, checkpoint_interval=tc.checkpoint_interval or tc.num_epochs,

@@ -1,0 +1,88 @@
+"""import: NVIDIA's published models (TAO 5 Keras .hdf5, deployable .onnx) as ordinary taokit model files.
+
+An ONNX source is checked before anything is written: the same random images through ONNX Runtime and
+through the imported network must agree to 1e-3 on every output, or the import fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from taokit.engine.status import status_job
+from taokit.errors import ModelError, ResultsDirError, UsageError
+from taokit.requests import Session
+from taokit.results import Result
+from taokit.tasks.registry import get_task
+
+if TYPE_CHECKING:
+    from torch import nn
+
+PARITY_TOLERANCE = 1e-3
+
+
+def run(task_name: str, source: Path, output_file: Path | None, session: Session, *, labels: Path | None = None,
+        spec: Path | None = None, force: bool = False) -> Result:
+    from taokit.engine.checkpoint import save_file
+    from taokit.tasks.common.tao_import import read_labels
+
+    task = get_task(task_name)
+    task.require("import")
+    out = output_file or source.with_suffix(".pth")
+    if out.suffix != ".pth":
+        raise UsageError(f"-o {out}: taokit model files end in .pth")
+    if out.resolve() == source.resolve():
+        raise UsageError(f"-o {out}: choose another file than the source")
+    if out.exists() and not force:
+        raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
+    names = read_labels(labels) if labels is not None else None
+    spec_model = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
+    lines = []
+    with status_job(session.results_dir, f"Importing {source}", f"Imported model written to {out}") as outcome:
+        imported = task.import_model(source, names, spec_model)
+        if source.suffix.lower() == ".onnx":
+            diffs = onnx_parity(source, imported.runnable)
+            worst = max(diffs.values())
+            outcome.kpi = {"max_abs_diff": worst}
+            if worst > PARITY_TOLERANCE:
+                raise ModelError(f"{source}: the imported network differs from the file by up to {worst:.3g} "
+                                 f"(tolerance {PARITY_TOLERANCE}); its layout is not one taokit reads faithfully, "
+                                 "nothing was written")
+            lines.append("parity with ONNX Runtime: " + ", ".join(f"{n} max |diff| {d:.2g}" for n, d in diffs.items()))
+        save_file(out, {**imported.payload, "imported": {"source": str(source),
+                                                         "labels": str(labels) if labels else None}}, kind="model")
+    arch = imported.runnable.arch  # type: ignore[union-attr]
+    lines.insert(0, f"imported {source.name}: {arch.arch}{arch.num_layers} (TAO template"
+                    f"{', all_projections' if arch.all_projections else ''}), classes {', '.join(arch.class_names)}, "
+                    f"input {arch.input_hw[0]}x{arch.input_hw[1]}")
+    lines.append(f"model: {out}; {imported.next_steps}")
+    return Result(lines=lines)
+
+
+def onnx_parity(source: Path, model: nn.Module, batch: int = 2, seed: int = 0) -> dict[str, float]:
+    """Max |difference| per output between ONNX Runtime on `source` and `model`, on the same random images.
+
+    Outputs are paired by shape (DetectNet's heads differ: C vs 4C channels), whatever their names or order.
+    """
+    import onnxruntime as ort
+    import torch
+
+    session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
+    first = session.get_inputs()[0]
+    static = first.shape[0] if isinstance(first.shape[0], int) and first.shape[0] > 0 else batch
+    h, w = model.arch.input_hw  # type: ignore[union-attr]
+    images = np.random.default_rng(seed).random((static, 3, h, w), dtype=np.float32)
+    theirs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {first.name: images}), strict=True))
+    with torch.no_grad():
+        result = model.eval()(torch.from_numpy(images))
+    ours = [t.numpy() for t in (result if isinstance(result, (tuple, list)) else [result])]
+    diffs: dict[str, float] = {}
+    for name, value in theirs.items():
+        match = [o for o in ours if o.shape == value.shape]
+        if len(match) != 1:
+            raise ModelError(f"{source}: output {name} {list(value.shape)} has no single counterpart in the imported "
+                             f"network ({[list(o.shape) for o in ours]})")
+        diffs[name] = float(np.abs(match[0] - value).max())
+    return diffs

@@ -1,0 +1,1 @@
+"""Import NVIDIA's published TAO ResNet models (Keras .hdf5, deployable .onnx) into taokit networks."""

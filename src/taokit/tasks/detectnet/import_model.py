@@ -1,0 +1,47 @@
+"""A DetectNet_v2 from NVIDIA's files (PeopleNet, TrafficCamNet, DashCamNet, LPDNet, pretrained_detectnet_v2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from taokit.errors import ModelError
+from taokit.tasks.common.tao_import import load_into, read_tao_file
+from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
+
+
+def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[int, int] | None = None, *,
+                     unnamed_ok: bool = False) -> DetectNetV2:
+    """The file's network as a taokit model: TAO's template, the file's widths, pads and weights.
+
+    Class names come from NGC's labels.txt or the spec, in network order; their count must be the
+    coverage head's (`unnamed_ok`: class_0, ... when none are given, for pretrained weights whose heads
+    a new training run replaces). The input size is the file's (ONNX, Keras config) or else `input_hw`.
+    """
+    net, shape = read_tao_file(path)
+    if "cov" not in net.heads:
+        raise ModelError(f"{path}: a classification model (a dense 'predictions' layer, no output_cov/output_bbox); "
+                         "import it with `tao classification import`")
+    classes = net.convs["output_cov"].kernel.shape[0]
+    if class_names is None and unnamed_ok:
+        class_names = [f"class_{i}" for i in range(classes)]
+    if class_names is None:
+        raise ModelError(f"{path}: the file detects {classes} classes and does not name them; pass --labels "
+                         "labels.txt (NGC ships one beside the model) or a spec with the target classes")
+    if len(class_names) != classes:
+        raise ModelError(f"{path}: the file detects {classes} classes and {len(class_names)} names were given "
+                         f"({', '.join(class_names)}); give one name per class, in network order")
+    if net.use_pooling:
+        raise ModelError(f"{path}: a ResNet with max-pooling (stride 32); DetectNet_v2's grid is stride 16")
+    if net.input_chw is not None:
+        input_hw = net.input_chw[1:]
+    if input_hw is None:
+        raise ModelError(f"{path}: the file does not state its input size; give it in the spec "
+                         "(augmentation_config.preprocessing.output_image_height/width)")
+    arch = DetectNetArch(
+        arch="resnet", num_layers=shape.num_layers, class_names=tuple(class_names), input_hw=tuple(input_hw),
+        activation=net.activation, all_projections=shape.all_projections, template="tao", use_bias=shape.use_bias,
+        batch_norm_eps=shape.eps, conv_pads=shape.conv_pads,
+        extra={"imported_from": path.name, "bn_folded": net.bn_folded})
+    model = DetectNetV2(arch)
+    load_into(model, net, shape)
+    return model.eval()
