@@ -29,7 +29,12 @@ class PruneOptions:
 
 
 def _protected(target: PruneTarget, excluded: tuple[str, ...]) -> list[nn.Module]:
+    """The modules to keep whole; -el takes taokit's module names or TAO's layer names (block_1a_conv_1)."""
+    from taokit.models.tao_resnet import tao_layer_name
+
     modules = dict(target.model.named_modules())
+    tao_names = {tao_layer_name(n.removeprefix("backbone.")): n for n in modules if n}
+    excluded = tuple(tao_names.get(name, name) if name not in modules else name for name in excluded)
     for name in excluded:
         if name not in modules:
             close = difflib.get_close_matches(name, [n for n in modules if n], n=1)

@@ -22,9 +22,13 @@ def check_model_file(path: Path) -> None:
         pth = path.with_suffix(".pth")
         if pth.is_file():
             raise ModelError(f"{path}: taokit writes PyTorch models; use -m {pth}")
+        if path.is_file() and suffix in (".hdf5", ".h5"):
+            raise ModelError(f"{path}: a TAO Keras model; import it first (TAO 5, unencrypted): "
+                             f"tao <task> import -m {path} -o {pth} --labels labels.txt")
         if path.is_file():
-            raise ModelError(f"{path}: a TAO {suffix} model (TensorFlow, encrypted); taokit cannot read it. Train "
-                             "with taokit, or export the model to ONNX with TAO and pass the .onnx")
+            raise ModelError(f"{path}: a TAO {suffix} model (TensorFlow, encrypted); taokit cannot read it. Use "
+                             "NVIDIA's deployable .onnx of the model (it runs as it is, or `tao <task> import` it), "
+                             "or train with taokit")
         raise ModelError(f"{path}: file not found (taokit names its models .pth, e.g. {pth.name})")
     if not path.exists():
         raise ModelError(f"{path}: model file not found")

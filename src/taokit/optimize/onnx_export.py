@@ -36,6 +36,9 @@ def export_onnx(plan: ExportPlan, path: Path, opset: int = 17, static_batch: int
                           input_names=[plan.input_name], output_names=list(plan.output_names),
                           dynamic_axes=dynamic, do_constant_folding=True)
     proto = onnx.load_from_string(buffer.getvalue())
+    with torch.no_grad():
+        outputs = model(example)
+    _state_output_shapes(proto, [o.shape for o in (outputs if isinstance(outputs, (tuple, list)) else [outputs])])
     for key, value in {"producer": "taokit", **plan.metadata}.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -46,3 +49,17 @@ def export_onnx(plan: ExportPlan, path: Path, opset: int = 17, static_batch: int
                           f"({str(err).splitlines()[0][:160]})") from None
     atomic_write_bytes(path, proto.SerializeToString())
     return proto
+
+
+def _state_output_shapes(proto: onnx.ModelProto, shapes: list[torch.Size]) -> None:
+    """Write the outputs' static dims (all but the batch) as PyTorch computed them.
+
+    The TorchScript exporter's shape inference mislabels the spatial dims after a Pad (an imported model's
+    explicit TF-style pads) as dynamic; DeepStream and TensorRT users expect `3x34x60`, so the dims are
+    stated from the traced forward, and the stale intermediate shapes are dropped.
+    """
+    del proto.graph.value_info[:]
+    for value, shape in zip(proto.graph.output, shapes, strict=True):
+        dims = value.type.tensor_type.shape.dim
+        for dim, size in list(zip(dims, shape, strict=False))[1:]:
+            dim.dim_value = int(size)

@@ -1,0 +1,154 @@
+"""NVIDIA's published DetectNet_v2 files, from the CLI: run as they are (issue 15) and import (issue 14).
+
+The files are written here from the tiny trained detector in NVIDIA's layouts (tests/ngc_testing.py):
+never downloaded. `ngc_same.onnx` has symmetric pads, so it computes what the .pth computes and every
+action must find the .pth's boxes in it; `ngc_tf.onnx` has keras2onnx's TF-style pads, as NGC's do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from ngc_testing import write_keras2onnx_detectnet, write_keras_hdf5_detectnet
+from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ngc(tiny_detector: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from taokit.tasks.detectnet.network import load_model
+
+    from taokit.engine.checkpoint import save_file
+    from taokit.tasks.detectnet.network import model_payload
+
+    model, data = load_model(tiny_detector / "weights" / "tiny.pth")
+    with torch.no_grad():  # a 1-epoch model finds nothing; make it see 20x20 boxes where its features are strong
+        model.output_cov.weight.mul_(30.0)
+        model.output_cov.bias.zero_()
+        model.output_bbox.bias.fill_(0.3)
+    out = tmp_path_factory.mktemp("ngc")
+    save_file(out / "tiny.pth", {**model_payload(model), "spec": data["spec"]}, kind="model")
+    write_keras2onnx_detectnet(model, out / "ngc_same.onnx", tf_pads=False)
+    write_keras2onnx_detectnet(model, out / "ngc_tf.onnx")
+    write_keras_hdf5_detectnet(model, out / "model.hdf5")
+    (out / "labels.txt").write_text("\n".join(model.arch.class_names) + "\n")
+    exported = out / "taokit.onnx"
+    assert run_cli("detectnet", "export", "-m", out / "tiny.pth", "-o", exported).exit_code == 0
+    return out
+
+
+def _boxes(out: Path) -> list[list[str]]:
+    return [line.split() for p in sorted((out / "labels").iterdir()) for line in p.read_text().splitlines()]
+
+
+def test_ngc_names_and_order_decode_to_the_same_boxes(ngc: Path, tiny_detector: Path, tiny_kitti: Path,
+                                                     tmp_path: Path, cli) -> None:
+    names = [o.name for o in onnx.load(str(ngc / "ngc_same.onnx")).graph.output]
+    assert names == ["output_bbox/BiasAdd:0", "output_cov/Sigmoid:0"]  # NGC's: bbox first, TF suffixes
+    found = {}
+    for model in (ngc / "tiny.pth", ngc / "taokit.onnx", ngc / "ngc_same.onnx"):
+        out = tmp_path / model.name
+        result = cli("detectnet", "inference", "-m", model, "-i", tiny_kitti / "testing" / "image_2", "-r", out,
+                     "-e", DEMO_TRAIN_SPEC, *tiny_train_overrides(tiny_kitti))
+        assert result.exit_code == 0, result.output
+        found[model.name] = _boxes(out)
+    reference = found["tiny.pth"]
+    assert reference, "the tiny detector finds nothing: the comparison would prove nothing"
+    for name in ("taokit.onnx", "ngc_same.onnx"):
+        assert [b[0] for b in found[name]] == [b[0] for b in reference]
+        assert np.allclose([[float(v) for v in b[4:8]] for b in found[name]],
+                           [[float(v) for v in b[4:8]] for b in reference], atol=0.05)
+
+
+def test_evaluate_benchmark_and_tune_postprocess_run_ngc_files(ngc: Path, tiny_detector: Path, tiny_kitti: Path,
+                                                              tmp_path: Path, cli) -> None:
+    maps = []
+    for model in (ngc / "tiny.pth", ngc / "ngc_same.onnx"):
+        out = tmp_path / model.name
+        result = cli("detectnet", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", model, "-r", out,
+                     *tiny_train_overrides(tiny_kitti))
+        assert result.exit_code == 0, result.output
+        maps.append(json.loads((out / "metrics.json").read_text())["mAP"])
+    assert maps[1] == pytest.approx(maps[0], abs=1e-6)
+    bench = cli("detectnet", "benchmark", "-m", ngc / "ngc_tf.onnx", "--batch_size", "1")
+    assert bench.exit_code == 0, bench.output
+    tuned = cli("detectnet", "tune_postprocess", "-e", DEMO_TRAIN_SPEC, "-m", ngc / "ngc_same.onnx",
+                "-r", tmp_path / "tune", *tiny_train_overrides(tiny_kitti))
+    assert tuned.exit_code == 0, tuned.output
+    assert (tmp_path / "tune" / "inference_spec.txt").is_file()
+
+
+def test_heads_are_told_apart_by_channels_not_names(ngc: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    model = onnx.load(str(ngc / "ngc_same.onnx"))
+    renamed = {"output_bbox/BiasAdd:0": "boxes", "output_cov/Sigmoid:0": "scores"}
+    for node in model.graph.node:
+        node.output[:] = [renamed.get(o, o) for o in node.output]
+    for value in model.graph.output:
+        value.name = renamed[value.name]
+    onnx.save(model, str(tmp_path / "renamed.onnx"))
+    args = ["-i", tiny_kitti / "testing" / "image_2", "-e", DEMO_TRAIN_SPEC, *tiny_train_overrides(tiny_kitti)]
+    assert cli("detectnet", "inference", "-m", tmp_path / "renamed.onnx", "-r", tmp_path / "a", *args).exit_code == 0
+    assert cli("detectnet", "inference", "-m", ngc / "ngc_same.onnx", "-r", tmp_path / "b", *args).exit_code == 0
+    assert _boxes(tmp_path / "a") == _boxes(tmp_path / "b")
+    del model.graph.output[0]  # one head only: not a DetectNet_v2 any more
+    onnx.save(model, str(tmp_path / "one_head.onnx"))
+    result = cli("detectnet", "inference", "-m", tmp_path / "one_head.onnx", "-r", tmp_path / "c", *args)
+    assert result.exit_code == 2 and "not a DetectNet_v2 model" in result.stderr
+    assert "scores (3 channels)" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_import_fine_tune_prune_and_export(ngc: Path, tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    imported = tmp_path / "peoplenet.pth"
+    result = cli("detectnet", "import", "-m", ngc / "ngc_tf.onnx", "-o", imported, "--labels", ngc / "labels.txt")
+    assert result.exit_code == 0, result.output
+    assert "parity with ONNX Runtime" in result.stdout
+    # evaluate: the imported model scores what the file scores on ONNX Runtime
+    maps = []
+    for model in (imported, ngc / "ngc_tf.onnx"):
+        out = tmp_path / f"eval_{model.suffix[1:]}"
+        evaluated = cli("detectnet", "evaluate", "-e", DEMO_TRAIN_SPEC, "-m", model, "-r", out,
+                        *tiny_train_overrides(tiny_kitti))
+        assert evaluated.exit_code == 0, evaluated.output
+        maps.append(json.loads((out / "metrics.json").read_text())["mAP"])
+    assert maps[0] == pytest.approx(maps[1], abs=0.02)
+    # fine-tune one epoch from the .onnx itself (imported on the fly) and from the imported .pth
+    for source, graph in ((ngc / "ngc_tf.onnx", "true"), (imported, "true"), (ngc / "model.hdf5", "false")):
+        run = tmp_path / f"tune_{source.suffix[1:]}"
+        trained = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", run, *tiny_train_overrides(tiny_kitti, **{
+            "model_config.pretrained_model_file": source, "model_config.load_graph": graph,
+            "model_config.freeze_blocks": "[]"}))
+        assert trained.exit_code == 0, trained.output
+        assert (run / "weights" / "model.pth").is_file()
+    saved = torch.load(tmp_path / "tune_onnx" / "weights" / "model.pth", weights_only=True)
+    assert saved["arch"]["conv_pads"]["conv1"] == [2, 2, 3, 3] and saved["arch"]["extra"]["bn_folded"]
+    # prune with TAO's layer names, export again: the names and shapes DeepStream configs expect
+    pruned = tmp_path / "pruned.pth"
+    result = cli("detectnet", "prune", "-m", imported, "-o", pruned, "-pth", "0.9", "-el", "block_1a_conv_1")
+    assert result.exit_code == 0, result.output
+    onnx_out = tmp_path / "reexported.onnx"
+    assert cli("detectnet", "export", "-m", pruned, "-o", onnx_out, "--gen_ds_config").exit_code == 0
+    model = onnx.load(str(onnx_out))
+    assert model.graph.input[0].name == "input_1"
+    assert [o.name for o in model.graph.output] == ["output_cov/Sigmoid", "output_bbox/BiasAdd"]
+    dims = [[d.dim_value for d in o.type.tensor_type.shape.dim][1:] for o in model.graph.output]
+    assert dims == [[3, 4, 6], [12, 4, 6]]
+    config = (tmp_path / "nvinfer_config.txt").read_text()
+    assert "net-scale-factor=0.00392156" in config and "model-color-format=0" in config
+
+
+def test_import_errors_are_one_line(ngc: Path, tmp_path: Path, cli) -> None:
+    no_labels = cli("detectnet", "import", "-m", ngc / "ngc_tf.onnx", "-o", tmp_path / "x.pth")
+    assert no_labels.exit_code == 2 and "pass --labels" in no_labels.stderr
+    encrypted = tmp_path / "resnet34_peoplenet.tlt"
+    encrypted.write_bytes(b"\x00" * 32)
+    result = cli("detectnet", "import", "-m", encrypted, "-o", tmp_path / "y.pth")
+    assert result.exit_code == 2 and "encrypted" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    hdf5_eval = cli("detectnet", "evaluate", "-m", ngc / "model.hdf5", "-e", DEMO_TRAIN_SPEC)
+    assert hdf5_eval.exit_code == 2 and "tao <task> import" in hdf5_eval.stderr
