@@ -23,10 +23,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ngc(tiny_detector: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from taokit.tasks.detectnet.network import load_model
-
     from taokit.engine.checkpoint import save_file
-    from taokit.tasks.detectnet.network import model_payload
+    from taokit.tasks.detectnet.network import load_model, model_payload
 
     model, data = load_model(tiny_detector / "weights" / "tiny.pth")
     with torch.no_grad():  # a 1-epoch model finds nothing; make it see 20x20 boxes where its features are strong
