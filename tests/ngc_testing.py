@@ -7,7 +7,7 @@ folded into `<conv>_W_new`/`<conv>_B_new` (or left as BatchNormalization nodes),
 `add_k`, heads with `<layer>/kernel:0` and `<layer>/bias:0`, and TF-style explicit pads (asymmetric on
 stride-2 convs of even inputs) unless `tf_pads=False`.
 
-`write_keras_hdf5_detectnet` writes a TAO 5 Keras `.hdf5` (§2): `model_config` JSON, `model_weights/<layer>/
+`write_keras_hdf5` writes a TAO 5 Keras `.hdf5` (§2): `model_config` JSON, `model_weights/<layer>/
 <layer>/kernel:0` in HWIO, BN gamma/beta/moving stats.
 """
 
@@ -113,18 +113,56 @@ def _sub_block(g: _Graph, x: str, size: tuple[int, int], name: str, block: SubBl
     return g.relu(g.add(y, skip), f"{name}_relu"), out_size
 
 
-def write_keras2onnx_detectnet(model: nn.Module, path: Path, *, fold_bn: bool = True, clip6: bool = False,
-                               tf_pads: bool = True, opset: int = 13) -> Path:
-    """The keras2onnx-style ONNX of a taokit DetectNetV2 built on TAO's ResNet template (eval mode)."""
-    model = model.eval()
+def _backbone(model: nn.Module, fold_bn: bool, clip6: bool, tf_pads: bool) -> tuple[_Graph, str, tuple[int, int]]:
     net = model.backbone
-    h, w = model.arch.input_hw
     g = _Graph(fold_bn, clip6, tf_pads)
-    x, size = g.conv_bn("input_1:0", (h, w), "conv1", net.conv1, net.bn_conv1)
+    x, size = g.conv_bn("input_1:0", model.arch.input_hw, "conv1", net.conv1, net.bn_conv1)
     x = g.relu(x)
     for names in net.stage_names:
         for name in names:
             x, size = _sub_block(g, x, size, name, getattr(net, name))
+    return g, x, size
+
+
+def _save(g: _Graph, name: str, inputs: list, outputs: list, path: Path, opset: int) -> Path:
+    graph = helper.make_graph(g.nodes, name, inputs, outputs, g.inits)
+    proto = helper.make_model(graph, producer_name="keras2onnx", producer_version="1.7.0", domain="onnxmltools",
+                              opset_imports=[helper.make_opsetid("", opset)])
+    proto.ir_version = 7
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    return path
+
+
+def write_keras2onnx_classifier(model: nn.Module, path: Path, *, fold_bn: bool = True, tf_pads: bool = True,
+                                opset: int = 13) -> Path:
+    """A TAO classifier as keras2onnx writes it: ..., GlobalAveragePool, Flatten, MatMul + Add, Softmax."""
+    model = model.eval()
+    g, x, _ = _backbone(model, fold_bn, False, tf_pads)
+    g.nodes.append(helper.make_node("GlobalAveragePool", [x], ["avg_pool/Mean:0"], name="avg_pool"))
+    g.nodes.append(helper.make_node("Flatten", ["avg_pool/Mean:0"], ["flatten/Reshape:0"], name="flatten"))
+    dense = model.predictions
+    kernel = g.const("predictions/kernel:0", dense.weight.detach().numpy().T)
+    g.nodes.append(helper.make_node("MatMul", ["flatten/Reshape:0", kernel], ["predictions/MatMul:0"],
+                                    name="predictions"))
+    g.nodes.append(helper.make_node("Add", ["predictions/MatMul:0", g.const("predictions/bias:0",
+                                                                            dense.bias.detach().numpy())],
+                                    ["predictions/BiasAdd:0"], name="predictions_bias"))
+    g.nodes.append(helper.make_node("Softmax", ["predictions/BiasAdd:0"], ["predictions/Softmax:0"],
+                                    name="predictions/Softmax", axis=1))
+    h, w = model.arch.input_hw
+    return _save(g, f"resnet{model.arch.num_layers}", [
+        helper.make_tensor_value_info("input_1:0", TensorProto.FLOAT, ["N", 3, h, w])],
+        [helper.make_tensor_value_info("predictions/Softmax:0", TensorProto.FLOAT, ["N", dense.out_features])],
+        path, opset)
+
+
+def write_keras2onnx_detectnet(model: nn.Module, path: Path, *, fold_bn: bool = True, clip6: bool = False,
+                               tf_pads: bool = True, opset: int = 13) -> Path:
+    """The keras2onnx-style ONNX of a taokit DetectNetV2 built on TAO's ResNet template (eval mode)."""
+    model = model.eval()
+    h, w = model.arch.input_hw
+    g, x, size = _backbone(model, fold_bn, clip6, tf_pads)
     heads = {}
     for layer in ("output_bbox", "output_cov"):
         conv = getattr(model, layer)
@@ -136,18 +174,11 @@ def write_keras2onnx_detectnet(model: nn.Module, path: Path, *, fold_bn: bool = 
         heads[layer] = (out, conv.out_channels)
     cov_out, classes = heads["output_cov"]
     g.nodes.append(helper.make_node("Sigmoid", [cov_out], ["output_cov/Sigmoid:0"], name="output_cov/Sigmoid"))
-    graph = helper.make_graph(
-        g.nodes, f"resnet{model.arch.num_layers}_nopool_bn_detectnet_v2",
-        [helper.make_tensor_value_info("input_1:0", TensorProto.FLOAT, ["N", 3, h, w])],
+    return _save(g, f"resnet{model.arch.num_layers}_nopool_bn_detectnet_v2", [
+        helper.make_tensor_value_info("input_1:0", TensorProto.FLOAT, ["N", 3, h, w])],
         [helper.make_tensor_value_info("output_bbox/BiasAdd:0", TensorProto.FLOAT, ["N", 4 * classes, *size]),
          helper.make_tensor_value_info("output_cov/Sigmoid:0", TensorProto.FLOAT, ["N", classes, *size])],
-        g.inits)
-    proto = helper.make_model(graph, producer_name="keras2onnx", producer_version="1.7.0", domain="onnxmltools",
-                              opset_imports=[helper.make_opsetid("", opset)])
-    proto.ir_version = 7
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
-    return path
+        path, opset)
 
 
 def _keras_layers(model: nn.Module) -> list[tuple[str, str, list[tuple[str, np.ndarray]]]]:
@@ -165,6 +196,11 @@ def _keras_layers(model: nn.Module) -> list[tuple[str, str, list[tuple[str, np.n
             layers.append((layer, "BatchNormalization", [
                 ("gamma:0", module.weight.detach().numpy()), ("beta:0", module.bias.detach().numpy()),
                 ("moving_mean:0", module.running_mean.numpy()), ("moving_variance:0", module.running_var.numpy())]))
+    if hasattr(model, "predictions"):
+        dense = model.predictions
+        layers.append(("predictions", "Dense", [("kernel:0", dense.weight.detach().numpy().T),
+                                                ("bias:0", dense.bias.detach().numpy())]))
+        return layers
     for head in ("output_bbox", "output_cov"):
         conv = getattr(model, head)
         layers.append((head, "Conv2D", [("kernel:0", conv.weight.detach().permute(2, 3, 1, 0).numpy()),
@@ -172,9 +208,11 @@ def _keras_layers(model: nn.Module) -> list[tuple[str, str, list[tuple[str, np.n
     return layers
 
 
-def write_keras_hdf5_detectnet(model: nn.Module, path: Path, *, epsilon: float = 1e-3) -> Path:
-    """A TAO 5 Keras model.hdf5 of a taokit DetectNetV2 on TAO's ResNet template (Keras 2.2 layout)."""
+def write_keras_hdf5(model: nn.Module, path: Path) -> Path:
+    """A TAO 5 Keras .hdf5 of a taokit DetectNetV2 or Classifier on TAO's template (Keras 2.2 layout)."""
     import h5py
+
+    epsilon = next(m.eps for m in model.modules() if isinstance(m, nn.BatchNorm2d))
 
     layers = _keras_layers(model)
     config_layers = [{"class_name": "InputLayer", "config": {"name": "input_1", "batch_input_shape":
@@ -183,6 +221,8 @@ def write_keras_hdf5_detectnet(model: nn.Module, path: Path, *, epsilon: float =
         cfg: dict[str, object] = {"name": name}
         if kind == "Conv2D":
             cfg.update(data_format="channels_first", use_bias=True, padding="same")
+        elif kind == "Dense":
+            cfg.update(activation="softmax")
         else:
             cfg.update(epsilon=epsilon, axis=1)
         config_layers.append({"class_name": kind, "config": cfg})

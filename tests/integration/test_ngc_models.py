@@ -15,7 +15,7 @@ import onnx
 import pytest
 import torch
 
-from ngc_testing import write_keras2onnx_detectnet, write_keras_hdf5_detectnet
+from ngc_testing import write_keras2onnx_detectnet, write_keras_hdf5
 from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def ngc(tiny_detector: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_file(out / "tiny.pth", {**model_payload(model), "spec": data["spec"]}, kind="model")
     write_keras2onnx_detectnet(model, out / "ngc_same.onnx", tf_pads=False)
     write_keras2onnx_detectnet(model, out / "ngc_tf.onnx")
-    write_keras_hdf5_detectnet(model, out / "model.hdf5")
+    write_keras_hdf5(model, out / "model.hdf5")
     (out / "labels.txt").write_text("\n".join(model.arch.class_names) + "\n")
     exported = out / "taokit.onnx"
     assert run_cli("detectnet", "export", "-m", out / "tiny.pth", "-o", exported).exit_code == 0
@@ -150,3 +150,31 @@ def test_import_errors_are_one_line(ngc: Path, tmp_path: Path, cli) -> None:
     assert result.exit_code == 2 and "encrypted" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     hdf5_eval = cli("detectnet", "evaluate", "-m", ngc / "model.hdf5", "-e", DEMO_TRAIN_SPEC)
     assert hdf5_eval.exit_code == 2 and "tao <task> import" in hdf5_eval.stderr
+
+
+def test_classification_import_and_fine_tune(tiny_classifier: Path, tiny_imagefolder: Path, tmp_path: Path,
+                                             cli) -> None:
+    from classification_testing import DEMO_SPEC, tiny_overrides
+    from ngc_testing import write_keras2onnx_classifier
+    from taokit.tasks.classification.network import load_model
+
+    model, _ = load_model(tiny_classifier / "weights" / "model.pth")
+    source = write_keras2onnx_classifier(model, tmp_path / "resnet_18.onnx", fold_bn=False, tf_pads=False)
+    hdf5 = write_keras_hdf5(model, tmp_path / "resnet_18.hdf5")
+    (tmp_path / "labels.txt").write_text(";".join(model.arch.class_names) + "\n")  # DeepStream's classifier form
+    imported = tmp_path / "imported.pth"
+    result = cli("classification", "import", "-m", source, "-o", imported, "--labels", tmp_path / "labels.txt",
+                 "-e", DEMO_SPEC, *tiny_overrides(tiny_imagefolder))
+    assert result.exit_code == 0, result.output
+    accuracies = []
+    for path in (tiny_classifier / "weights" / "model.pth", imported):
+        out = tmp_path / f"eval_{path.parent.name}"
+        evaluated = cli("classification", "evaluate", "-e", DEMO_SPEC, "-m", path, "-r", out,
+                        *tiny_overrides(tiny_imagefolder))
+        assert evaluated.exit_code == 0, evaluated.output
+        accuracies.append(json.loads((out / "metrics.json").read_text())["accuracy"])
+    assert accuracies[0] == pytest.approx(accuracies[1])
+    trained = cli("classification", "train", "-e", DEMO_SPEC, "-r", tmp_path / "tune",
+                  *tiny_overrides(tiny_imagefolder, **{"train_config.pretrained_model_path": hdf5}))
+    assert trained.exit_code == 0, trained.output
+    assert "tensors loaded, 0 left at their initial values" in trained.output

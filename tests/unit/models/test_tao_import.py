@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from ngc_testing import tf_same_pads, write_keras2onnx_detectnet, write_keras_hdf5_detectnet
+from ngc_testing import tf_same_pads, write_keras2onnx_detectnet, write_keras_hdf5
 from taokit.errors import ModelError
 from taokit.models.surgery import apply_channel_config, channel_config
 from taokit.tasks.common.tao_import import read_labels, read_tao_file
@@ -94,7 +94,7 @@ def test_a_pruned_network_imports_with_its_widths(tmp_path: Path) -> None:
 
 def test_hdf5_import_is_exact(tmp_path: Path) -> None:
     model = _model(18, projections=True)
-    source = write_keras_hdf5_detectnet(model, tmp_path / "model.hdf5")
+    source = write_keras_hdf5(model, tmp_path / "model.hdf5")
     imported = import_detectnet(source, CLASSES)
     assert imported.arch.input_hw == (64, 96) and imported.arch.all_projections
     assert imported.arch.conv_pads == {} and not imported.arch.extra["bn_folded"]
@@ -122,3 +122,30 @@ def test_errors_name_the_file_and_what_to_do(tmp_path: Path) -> None:
     assert read_labels(tmp_path / "labels.txt") == CLASSES
     (tmp_path / "ds_labels.txt").write_text("cat;dog\n")
     assert read_labels(tmp_path / "ds_labels.txt") == ["cat", "dog"]
+
+
+def test_classifier_import_from_onnx_and_hdf5(tmp_path: Path) -> None:
+    from ngc_testing import write_keras2onnx_classifier
+    from taokit.tasks.classification.import_model import import_classifier
+    from taokit.tasks.classification.model import Classifier, ClassifierArch, SoftmaxOutput
+
+    torch.manual_seed(0)
+    model = Classifier(ClassifierArch("resnet", 18, ("cat", "dog"), (64, 64), template="tao", use_bias=False,
+                                      batch_norm_eps=1e-5)).eval()
+    images = np.random.default_rng(1).random((2, 3, 64, 64), dtype=np.float32)
+    source = write_keras2onnx_classifier(model, tmp_path / "classifier.onnx")
+    session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
+    (expected,) = session.run(None, {"input_1:0": images})
+    imported = import_classifier(source, ["cat", "dog"])
+    with torch.no_grad():
+        probs = SoftmaxOutput(imported)(torch.from_numpy(images)).numpy()
+    assert np.abs(probs - expected).max() <= 1e-3
+    from_hdf5 = import_classifier(write_keras_hdf5(model, tmp_path / "resnet_18.hdf5"), ["cat", "dog"])
+    assert from_hdf5.arch.batch_norm_eps == 1e-5 and not from_hdf5.arch.use_bias
+    x = torch.from_numpy(images)
+    with torch.no_grad():
+        assert torch.equal(from_hdf5(x), model(x))
+    with pytest.raises(ModelError, match="tao detectnet import"):
+        import_classifier(write_keras2onnx_detectnet(_model(10), tmp_path / "det.onnx"), ["a"])
+    with pytest.raises(ModelError, match="tao classification import"):
+        import_detectnet(source, ["cat", "dog"])

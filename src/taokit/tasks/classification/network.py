@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,13 @@ from torch import nn
 from taokit.engine.checkpoint import load_file
 from taokit.errors import ModelError, SpecError
 from taokit.models.names import RESNETS, unavailable_arch
+from taokit.models.pretrained import load_matching
 from taokit.tasks.classification.model import Classifier, ClassifierArch
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import Preprocess
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
+from taokit.tasks.common.tao_import import is_importable
 
 log = logging.getLogger("taokit.classification")
 TASK = "classification"
@@ -75,6 +78,15 @@ def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifi
     data = _taokit_classifier(path) if path is not None else None
     if data is not None:
         model = _from_graph(data, path, arch)  # type: ignore[arg-type]
+    elif path is not None and is_importable(path):
+        from taokit.tasks.classification.import_model import import_classifier
+
+        source = import_classifier(path, None, arch.input_hw, unnamed_ok=True)
+        model = Classifier(arch)
+        report = load_matching(model, source.state_dict())
+        log.info("pretrained %s: %s", path, report.describe())
+        if source.arch.extra.get("bn_folded"):
+            model.arch = replace(model.arch, extra={**model.arch.extra, "bn_folded": True})
     else:
         model = Classifier(arch)
         if path is not None:

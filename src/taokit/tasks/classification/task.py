@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from taokit.automl.plan import AutoMLPlan
     from taokit.engine.fit import TrainEnv
-    from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
+    from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
     from taokit.results import EvaluationResult, Result
     from taokit.runtime.base import ModelIO
@@ -114,6 +114,21 @@ class ClassificationTask(Task):
         from taokit.tasks.classification.backends import load_torch
 
         return load_torch(model_path)
+
+    def import_model(self, source: Path, class_names: list[str] | None, spec: SpecModel | None) -> ImportedModel:
+        from taokit.optimize.plan import ImportedModel
+        from taokit.tasks.classification.import_model import import_classifier
+        from taokit.tasks.classification.model import SoftmaxOutput
+        from taokit.tasks.classification.network import model_payload, preprocess_of
+        from taokit.tasks.classification.spec import ClassificationSpec
+
+        input_hw, preprocess = None, None
+        if isinstance(spec, ClassificationSpec):
+            input_hw, preprocess = spec.input_hw, preprocess_of(spec)
+        model = import_classifier(source, class_names, input_hw, preprocess)
+        return ImportedModel(SoftmaxOutput(model), model_payload(model),
+                             "fine-tune it with train_config.pretrained_model_path pointing here, or evaluate, "
+                             "prune and export it as it is")
 
     def prune_target(self, model_path: Path) -> PruneTarget:
         from taokit.optimize.plan import PruneTarget
