@@ -178,3 +178,37 @@ def test_classification_import_and_fine_tune(tiny_classifier: Path, tiny_imagefo
                   *tiny_overrides(tiny_imagefolder, **{"train_config.pretrained_model_path": hdf5}))
     assert trained.exit_code == 0, trained.output
     assert "tensors loaded, 0 left at their initial values" in trained.output
+
+
+def test_gen_trt_engine_takes_ngc_caches_and_writes_their_names(ngc: Path, tmp_path: Path, cli, monkeypatch) -> None:
+    """TensorRT is a fake here (tests/fakes/fake_tensorrt.py: no TensorRT or GPU on this machine)."""
+    import sys
+
+    from fake_tensorrt import make_fake_tensorrt
+
+    from taokit.optimize import tensorrt_build
+
+    fake = make_fake_tensorrt("10.3.0")
+    monkeypatch.setitem(sys.modules, "tensorrt", fake)
+    monkeypatch.setattr(tensorrt_build, "require_cuda", lambda *_: None)
+    cache = tmp_path / "resnet34_peoplenet_int8.txt"  # NGC's form: TensorRT 8 header, ':0' names
+    cache.write_text("TRT-8001-EntropyCalibration2\ninput_1:0: 3c010a14\nactivation_1/Relu:0: 3d8a3bd7\n"
+                     "output_cov/Sigmoid:0: 3c010a14\noutput_bbox/BiasAdd:0: 3e1ce4a6\n")
+    classes = (ngc / "labels.txt").read_text().split()
+    spec = tmp_path / "infer.txt"
+    spec.write_text("inferencer_config { " + " ".join(f'target_classes: "{c}"' for c in classes) +
+                    " image_width: 96 image_height: 64 image_channels: 3 }\n")
+    engine = tmp_path / "deploy" / "peoplenet.engine"
+    result = cli("deploy", "detectnet_v2", "gen_trt_engine", "-m", ngc / "ngc_tf.onnx", "-e", spec,
+                 "--data_type", "int8", "--cal_cache_file", cache, "--engine_file", engine, "--gen_ds_config",
+                 "--max_batch_size", "4")
+    assert result.exit_code == 0, result.output
+    handed = fake.record.cache_reads[0].decode().splitlines()
+    assert handed[0] == "TRT-100300-EntropyCalibration2" and "input_1:0: 3c010a14" in handed
+    config = (engine.parent / "nvinfer_config.txt").read_text().splitlines()
+    assert "output-blob-names=output_cov/Sigmoid:0;output_bbox/BiasAdd:0" in config
+    assert "onnx-file=../../ngc0/ngc_tf.onnx" in config or any(
+        line.startswith("onnx-file=") and line.endswith("ngc_tf.onnx") for line in config)
+    assert "int8-calib-file=../resnet34_peoplenet_int8.txt" in config and "network-mode=1" in config
+    assert "model-engine-file=peoplenet.engine" in config and f"num-detected-classes={len(classes)}" in config
+    assert (engine.parent / "labels.txt").read_text().split() == classes

@@ -30,6 +30,7 @@ class EngineOptions:
     max_batch: int = 1
     workspace_gib: float = 2.0
     force: bool = False
+    gen_ds_config: bool = False  # write labels.txt and nvinfer_config.txt next to the engine
 
 
 def onnx_input(path: Path) -> tuple[str, tuple[int, int, int]]:
@@ -79,10 +80,30 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
     calibration = None
     if options.data_type == "int8" and options.cal_cache_file is None:
         calibration = _calibration(task, spec, session, options, chw, model_path)
+    deepstream = None
+    if options.gen_ds_config:  # read before building: a model DeepStream cannot describe fails fast
+        ds_spec = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
+        deepstream = task.deepstream_for_onnx(model_path, ds_spec)
     with status_job(session.results_dir, f"Building a TensorRT {options.data_type} engine from {model_path}",
                     f"Engine written to {engine}"):
         built = build(model_path, input_name, chw, options, calibration)
-    return Result(lines=[f"TensorRT engine: {built}"])
+    lines = [f"TensorRT engine: {built}"]
+    if deepstream is not None:
+        lines += _write_deepstream(deepstream, model_path, built, options)
+    return Result(lines=lines)
+
+
+def _write_deepstream(deepstream: tuple[list[str], dict, dict], onnx_path: Path, engine: Path,
+                      options: EngineOptions) -> list[str]:
+    from taokit.deploy.deepstream import write_deepstream_files
+
+    labels, props, sections = deepstream
+    mode = {"fp32": 0, "int8": 1, "fp16": 2}[options.data_type]
+    props = {**props, "model-engine-file": engine.name, "batch-size": options.max_batch}
+    written = write_deepstream_files(engine.parent, onnx_path, labels, props, sections,
+                                     options.cal_cache_file if options.data_type == "int8" else None,
+                                     network_mode=mode)
+    return [f"DeepStream: {', '.join(str(p) for p in written)}"]
 
 
 def _calibration(task: Task, spec: Path | None, session: Session, options: EngineOptions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +24,23 @@ def nvinfer_config(properties: dict[str, Any], classes: dict[str, dict[str, Any]
     return "\n".join(lines) + "\n"
 
 
+def _relative(path: Path, directory: Path) -> str:
+    """How nvinfer_config.txt in `directory` names `path` (nvinfer resolves paths from the config's folder)."""
+    try:
+        return os.path.relpath(path.resolve(), directory.resolve())
+    except ValueError:  # another drive (Windows)
+        return str(path.resolve())
+
+
 def write_deepstream_files(directory: Path, onnx_file: Path, labels: list[str], properties: dict[str, Any],
-                           classes: dict[str, dict[str, Any]], cal_cache: Path | None = None) -> list[Path]:
+                           classes: dict[str, dict[str, Any]], cal_cache: Path | None = None,
+                           network_mode: int | None = None) -> list[Path]:
     """Write labels.txt (one class per line, network order) and nvinfer_config.txt next to the model."""
     labels_path, config_path = directory / "labels.txt", directory / "nvinfer_config.txt"
     atomic_write_text(labels_path, "".join(f"{name}\n" for name in labels))
-    props = {**properties, "onnx-file": onnx_file.name, "labelfile-path": labels_path.name,
-             "network-mode": 1 if cal_cache else 0}
+    props = {**properties, "onnx-file": _relative(onnx_file, directory), "labelfile-path": labels_path.name,
+             "network-mode": network_mode if network_mode is not None else 1 if cal_cache else 0}
     if cal_cache is not None:
-        props["int8-calib-file"] = cal_cache.name if cal_cache.parent == directory else str(cal_cache)
+        props["int8-calib-file"] = _relative(cal_cache, directory)
     atomic_write_text(config_path, nvinfer_config(props, classes))
     return [labels_path, config_path]

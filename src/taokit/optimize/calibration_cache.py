@@ -109,15 +109,21 @@ def parse_calibration_cache(text: str, path: Path | str) -> CalibrationCache:
     return CalibrationCache(int(header.group(1)), header.group(2), scales)
 
 
-def cache_bytes_for(path: Path, trt_version: str, algorithm: str = DEFAULT_ALGORITHM) -> bytes:
+def cache_bytes_for(path: Path, trt_version: str, algorithm: str = DEFAULT_ALGORITHM,
+                    tensor_names: frozenset[str] | None = None) -> bytes:
     """The cache at `path` as TensorRT `trt_version` will accept it, for a calibrator to hand over.
 
     A cache from another TensorRT version carries the same scales but TensorRT rejects its header
     ("Calibration table does not match"), so the header is rewritten, with a warning. A cache of
-    another calibrator kind is refused: its scales were computed differently.
+    another calibrator kind is refused: its scales were computed differently. With the model's
+    `tensor_names`, entries are matched to them with or without TensorFlow's `:0` (NGC's caches for
+    keras2onnx files say `input_1:0`; legacy UFF caches say `input_1`): TensorRT silently drops a
+    scale whose name it does not know, which would leave those layers uncalibrated.
     """
     text = _read_text(path)
     cache = parse_calibration_cache(text, path)
+    if tensor_names is not None:
+        text = _matched_names(text, cache, tensor_names, path)
     if cache.algorithm != algorithm:
         raise ExportError(f"{path}: this is a {cache.algorithm} cache and the engine builder calibrates "
                           f"with {algorithm}; delete it or write a new one with export --data_type int8")
@@ -128,6 +134,32 @@ def cache_bytes_for(path: Path, trt_version: str, algorithm: str = DEFAULT_ALGOR
         body = text.split("\n", 1)[1] if "\n" in text else ""
         text = f"TRT-{wanted}-{algorithm}\n{body}"
     return text.encode("utf-8")
+
+
+def _matched_names(text: str, cache: CalibrationCache, tensor_names: frozenset[str], path: Path) -> str:
+    renamed: dict[str, str] = {}
+    for name in cache.scales:
+        if name in tensor_names:
+            continue
+        if f"{name}:0" in tensor_names:
+            renamed[name] = f"{name}:0"
+        elif name.endswith(":0") and name[:-2] in tensor_names:
+            renamed[name] = name[:-2]
+    known = sum(1 for name in cache.scales if name in tensor_names or name in renamed)
+    if cache.scales and known == 0:
+        example = next(iter(cache.scales))
+        raise ExportError(f"{path}: the cache names none of the model's tensors (e.g. '{example}'); it was written "
+                          "for another model: pass that model's cache or calibrate with --cal_image_dir")
+    if not renamed:
+        return text
+    log.info("%s: %d of %d entries renamed to the model's tensor names (with or without ':0')", path,
+             len(renamed), len(cache.scales))
+    lines = text.splitlines()
+    body = []
+    for line in lines[1:]:
+        name, sep, value = line.rstrip().rpartition(": ")
+        body.append(f"{renamed.get(name, name)}{sep}{value}" if sep else line)
+    return "\n".join([lines[0], *body]) + "\n"
 
 
 def _read_text(path: Path) -> str:

@@ -223,8 +223,9 @@ def _configure_trt10(trt: ModuleType, builder: Any, config: Any, request: Engine
         raise ExportError(f"{request.onnx_path}: INT8 needs calibration images (--cal_image_dir or the spec's "
                           "training images) or an existing --cal_cache_file")
     batch = tensor.static_batch or request.cal_batch_size
+    names = frozenset([*(i.name for i in model.graph.input), *(o for n in model.graph.node for o in n.output)])
     calibrator = make_entropy_calibrator(trt, request.calibration, batch, tensor.chw, request.cal_cache,
-                                         str(trt.__version__), to_device)
+                                         str(trt.__version__), to_device, names)
     config.int8_calibrator = calibrator
     if tensor.dynamic:
         profile = builder.create_optimization_profile()

@@ -46,7 +46,7 @@ def exact_batches(stream: Iterable[np.ndarray], size: int) -> Iterator[np.ndarra
 
 def make_entropy_calibrator(trt: ModuleType, batches: Batches | None, batch_size: int,
                             input_chw: tuple[int, int, int], cache_path: Path | None, trt_version: str,
-                            to_device: ToDevice | None = None) -> Any:
+                            to_device: ToDevice | None = None, tensor_names: frozenset[str] | None = None) -> Any:
     """An `IInt8EntropyCalibrator2` over `batches`, reading and writing the cache at `cache_path`.
 
     The class is made here because `trt` is imported lazily (or is a test fake). An existing cache is
@@ -88,7 +88,7 @@ def make_entropy_calibrator(trt: ModuleType, batches: Batches | None, batch_size
             if cache_path is None or not cache_path.is_file():
                 return None
             try:
-                return cache_bytes_for(cache_path, trt_version)
+                return cache_bytes_for(cache_path, trt_version, tensor_names=tensor_names)
             except ExportError as err:
                 self.error = err
                 return None

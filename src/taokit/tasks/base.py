@@ -287,6 +287,12 @@ class Task:
         NGC's labels.txt or the spec, the input size from the file or the spec."""
         raise self._missing("import")
 
+    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None
+                            ) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
+        """gen_trt_engine --gen_ds_config: labels, nvinfer [property] entries and class sections for an
+        ONNX of this task (taokit's or NVIDIA's), naming its tensors as the file does."""
+        raise self._missing("gen_trt_engine --gen_ds_config")
+
     # -- built on the above -----------------------------------------------------------------------------
 
     def open_backend(self, model_path: Path, *, backend: str | None = None, device: str | None = None) -> Backend:

@@ -120,6 +120,22 @@ def test_trt10_old_cache_header_is_rewritten(tmp_path: Path, tiny_onnx: Path) ->
     assert cache.read_text().startswith("TRT-8600-")  # the user's file is left as it was
 
 
+def test_ngc_cache_names_with_tf_suffix_fit_the_model(tmp_path: Path, tiny_onnx: Path) -> None:
+    """NGC's resnet34_peoplenet_int8.txt names tensors `input_1:0`; a model without the suffix (or with it,
+    for a cache without it) gets the cache under its own names, not silently uncalibrated layers."""
+    cache = tmp_path / "resnet34_peoplenet_int8.txt"
+    cache.write_text(f"TRT-8001-EntropyCalibration2\n{INPUT}:0: 3c010a14\n(Unnamed Layer* 3) [Shuffle]_output: 3c010a14\n")
+    fake = make_fake_tensorrt("10.3.0")
+    _build(fake, _request(tmp_path, tiny_onnx, data_type="int8", cal_cache=cache))
+    handed = fake.record.cache_reads[0].decode()
+    assert handed.splitlines()[1] == f"{INPUT}: 3c010a14" and "(Unnamed Layer* 3)" in handed
+    assert cache.read_text().splitlines()[1].startswith(f"{INPUT}:0")  # the user's file is unchanged
+    other = tmp_path / "other_int8.txt"
+    other.write_text("TRT-8001-EntropyCalibration2\nsome_other_model/Relu:0: 3c010a14\n")
+    with pytest.raises(ExportError, match="names none of the model's tensors"):
+        _build(make_fake_tensorrt("10.3.0"), _request(tmp_path / "o", tiny_onnx, data_type="int8", cal_cache=other))
+
+
 def test_trt10_malformed_cache_is_reported(tmp_path: Path, tiny_onnx: Path) -> None:
     cache = tmp_path / "cal.bin"
     cache.write_text("TRT-100300-EntropyCalibration2\ninput_1 3c010a14\n")

@@ -32,6 +32,9 @@ def register(app: typer.Typer, task: str) -> None:
                                                  help="Builder workspace in GiB."),
         strict_type_constraints: bool = typer.Option(False, "-s", "--strict_type_constraints",
                                                      help="Accepted for TAO compatibility."),
+        gen_ds_config: bool = typer.Option(False, "--gen_ds_config", "--gen-ds-config",
+                                           help="Write labels.txt and nvinfer_config.txt next to the engine, "
+                                                "naming the tensors as the ONNX does (NGC's ':0' names too)."),
         force: o.Force = False,
     ) -> None:
         from taokit.actions import gen_trt_engine as action
@@ -40,5 +43,5 @@ def register(app: typer.Typer, task: str) -> None:
             data_type=data_type, engine_file=engine_file, cal_cache_file=cal_cache_file,
             cal_image_dir=cal_image_dir, cal_batches=batches, cal_batch_size=batch_size,
             min_batch=min_batch_size, opt_batch=opt_batch_size, max_batch=max_batch_size,
-            workspace_gib=max_workspace_size, force=force)
+            workspace_gib=max_workspace_size, force=force, gen_ds_config=gen_ds_config)
         print_result(action.run(task, model, options, session, spec=spec))

@@ -91,7 +91,7 @@ def open_runner(path: Path, *, backend: str | None = None, device: str | None = 
     try:
         if heads is None and not channels_unknown:
             raise _not_detectnet(path, io)
-        info = _model_info(path, io, class_names, input_hw)
+        info = model_info(path, io, class_names, input_hw)
         cov_channels = io.output_channels[heads[0]] if heads is not None and io.output_channels else None
         if cov_channels and cov_channels != len(info.class_names):
             raise ModelError(f"{path}: the model detects {cov_channels} classes and the spec names "
@@ -103,7 +103,7 @@ def open_runner(path: Path, *, backend: str | None = None, device: str | None = 
     return DetectNetRunner(opened, info, path)
 
 
-def _model_info(path: Path, io: ModelIO, class_names: list[str] | None,
+def model_info(path: Path, io: ModelIO, class_names: list[str] | None,
                 input_hw: tuple[int, int] | None) -> ModelInfo:
     arch = DetectNetArch.from_metadata(io.metadata)
     if arch is not None:

@@ -15,7 +15,7 @@ from taokit.tasks.detectnet.augment import crop_and_resize
 from taokit.tasks.detectnet.model import INPUT_NAME, OUTPUT_NAMES
 from taokit.tasks.detectnet.network import load_model
 from taokit.tasks.detectnet.records import load_training_records
-from taokit.tasks.detectnet.spec import DetectNetExperiment
+from taokit.tasks.detectnet.spec import DetectNetExperiment, DetectNetInferenceSpec
 from taokit.tasks.detectnet.spec.dataset import Preprocessing
 
 log = logging.getLogger("taokit.detectnet")
@@ -44,9 +44,10 @@ def calibration_source(spec: DetectNetExperiment | None, chw: tuple[int, int, in
     return CalibrationSource(preprocessor(pre), training_images(spec))
 
 
-def deepstream_settings(spec: DetectNetExperiment | None, classes: list[str], hw: tuple[int, int]
-                        ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """nvinfer's [property] entries and one [class-attrs-N] section per class."""
+def deepstream_settings(spec: DetectNetExperiment | DetectNetInferenceSpec | None, classes: list[str],
+                        hw: tuple[int, int]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """nvinfer's [property] entries and one [class-attrs-N] section per class (clustering from the train
+    spec's postprocessing_config or the inference spec's bbox handlers)."""
     props: dict[str, Any] = {
         "net-scale-factor": 1.0 / 255.0, "offsets": [0.0, 0.0, 0.0], "infer-dims": [3, *hw],
         "model-color-format": 0, "network-type": 0, "num-detected-classes": len(classes),
@@ -94,3 +95,30 @@ def export_plan(model_path: Path, spec: DetectNetExperiment | None) -> ExportPla
     return ExportPlan(model=model.eval(), input_name=INPUT_NAME, output_names=OUTPUT_NAMES,
                       input_chw=(3, *arch.input_hw), labels=classes, preprocess=source.preprocess,
                       images=source.images, metadata=arch.metadata(), deepstream=props, deepstream_classes=sections)
+
+
+def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
+    """nvinfer settings for any DetectNet_v2 ONNX, taokit's or NVIDIA's: tensor names exactly as the file has
+    them (NGC's `output_cov/Sigmoid:0`), coverage head first; classes from the file's metadata or the spec."""
+    from taokit.runtime.ort_backend import OrtBackend
+    from taokit.tasks.detectnet.backends import head_indices, model_info
+
+    typed = spec if isinstance(spec, (DetectNetExperiment, DetectNetInferenceSpec)) else None
+    names = None
+    if isinstance(typed, DetectNetExperiment):
+        names = typed.class_names
+    elif isinstance(typed, DetectNetInferenceSpec):
+        names = list(typed.inferencer_config.target_classes)
+    backend = OrtBackend(path, "cpu")
+    try:
+        io = backend.io
+        heads = head_indices(io)
+        if heads is None:
+            raise ModelError(f"{path}: not a DetectNet_v2 model: outputs are {', '.join(io.output_names)}; expected "
+                             "a coverage (C channels) and a bbox (4C channels) output")
+        info = model_info(path, io, names, None)
+    finally:
+        backend.close()
+    props, sections = deepstream_settings(typed, list(info.class_names), info.input_hw)
+    props["output-blob-names"] = [io.output_names[heads[0]], io.output_names[heads[1]]]
+    return list(info.class_names), props, sections

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 
@@ -148,6 +148,12 @@ class DetectNetTask(Task):
         from taokit.tasks.detectnet.backends import load_torch
 
         return load_torch(model_path)
+
+    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None
+                            ) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
+        from taokit.tasks.detectnet.export import deepstream_for_onnx
+
+        return deepstream_for_onnx(onnx_path, spec)
 
     def import_model(self, source: Path, class_names: list[str] | None, spec: SpecModel | None) -> ImportedModel:
         from taokit.optimize.plan import ImportedModel

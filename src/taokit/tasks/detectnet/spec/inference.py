@@ -97,3 +97,7 @@ class BboxHandlerConfig(SpecModel):
 class DetectNetInferenceSpec(SpecModel):
     inferencer_config: InferencerConfig
     bbox_handler_config: BboxHandlerConfig = BboxHandlerConfig()
+
+    def clustering_config(self, name: str) -> ClusteringConfig:
+        """The class's clustering (its bbox handler entry, else "default"), as the train spec's method says it."""
+        return self.bbox_handler_config.for_class(name).clustering_config
