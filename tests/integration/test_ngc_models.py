@@ -212,3 +212,33 @@ def test_gen_trt_engine_takes_ngc_caches_and_writes_their_names(ngc: Path, tmp_p
     assert "int8-calib-file=../resnet34_peoplenet_int8.txt" in config and "network-mode=1" in config
     assert "model-engine-file=peoplenet.engine" in config and f"num-detected-classes={len(classes)}" in config
     assert (engine.parent / "labels.txt").read_text().split() == classes
+
+
+def test_peoplenet_command_line_runs_as_typed(tmp_path: Path, cli, monkeypatch) -> None:
+    """`tao detectnet inference -e peoplenet.txt -m resnet34_peoplenet.onnx -i video.mp4 -o out/` from the
+    default specs, on a PeopleNet-shaped file (3x544x960, person/bag/face, NGC's names; a small ResNet)."""
+    import cv2
+
+    from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
+
+    torch.manual_seed(0)
+    model = DetectNetV2(DetectNetArch("resnet", 10, ("person", "bag", "face"), (544, 960), template="tao"))
+    with torch.no_grad():
+        model.output_cov.weight.mul_(30.0)
+        model.output_cov.bias.fill_(2.0)  # coverage about 0.9: above PeopleNet's 0.4 threshold
+        model.output_bbox.bias.fill_(1.0)  # 70x70 boxes: neighbouring cells overlap, as real detections do
+    monkeypatch.chdir(tmp_path)
+    write_keras2onnx_detectnet(model, tmp_path / "resnet34_peoplenet.onnx")
+    assert cli("detectnet", "default_specs", "-r", tmp_path).exit_code == 0
+    writer = cv2.VideoWriter("video.mp4", cv2.VideoWriter_fourcc(*"mp4v"), 5, (1280, 720))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        writer.write(rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8))
+    writer.release()
+    result = cli("detectnet", "inference", "-e", "peoplenet.txt", "-m", "resnet34_peoplenet.onnx", "-i", "video.mp4",
+                 "-o", "out/")
+    assert result.exit_code == 0, result.output
+    labels = sorted((tmp_path / "out" / "labels").iterdir())
+    assert len(labels) == 3
+    rows = [line.split() for p in labels for line in p.read_text().splitlines()]
+    assert rows and {r[0] for r in rows} <= {"person", "bag", "face"}
