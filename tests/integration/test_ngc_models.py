@@ -107,6 +107,11 @@ def test_import_fine_tune_prune_and_export(ngc: Path, tiny_kitti: Path, tmp_path
     result = cli("detectnet", "import", "-m", ngc / "ngc_tf.onnx", "-o", imported, "--labels", ngc / "labels.txt")
     assert result.exit_code == 0, result.output
     assert "parity with ONNX Runtime" in result.stdout
+    for action in (["inference", "-i", tiny_kitti / "testing" / "image_2", "-r", tmp_path / "infer"],
+                   ["benchmark", "--batch_size", "1"]):
+        ran = cli("detectnet", action[0], "-m", imported, *action[1:])
+        assert ran.exit_code == 0, ran.output
+    assert len(list((tmp_path / "infer" / "labels").iterdir())) == 3
     # evaluate: the imported model scores what the file scores on ONNX Runtime
     maps = []
     for model in (imported, ngc / "ngc_tf.onnx"):

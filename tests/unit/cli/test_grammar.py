@@ -84,7 +84,8 @@ def test_key_is_accepted_and_log_file_tees_output(cli, tmp_path: Path) -> None:
 def test_default_specs_refuses_to_overwrite(cli, tmp_path: Path) -> None:
     assert cli("detectnet", "default_specs", "-r", tmp_path).exit_code == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["dataset_convert.txt", "inference.txt", "retrain.txt", "train.txt"]
+    assert names == ["dashcamnet.txt", "dataset_convert.txt", "inference.txt", "lpdnet.txt", "peoplenet.txt",
+                     "retrain.txt", "trafficcamnet.txt", "train.txt"]
     again = cli("detectnet", "default_specs", "-r", tmp_path)
     assert again.exit_code == 2 and "already exists" in again.stderr
     for name in names:

@@ -63,3 +63,20 @@ def test_an_unknown_depth_names_the_key() -> None:
 
     with pytest.raises(SpecError, match="model_config.num_layers"):
         build_tao_resnet(101, BackboneOptions())
+
+
+def test_spec_resnet_is_tao_s_and_old_model_files_stay_torchvision() -> None:
+    from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
+
+    new = DetectNetV2(DetectNetArch("resnet", 10, ("car",), (64, 96), template="tao"))
+    assert hasattr(new.backbone, "block_1a") and new.backbone.conv1.bias is not None
+    old_record = {"arch": "resnet", "num_layers": 10, "class_names": ["car"], "input_hw": [64, 96],
+                  "use_batch_norm": True, "activation": "relu", "all_projections": False, "dropout_rate": 0.0,
+                  "bbox_scale": 35.0, "bbox_offset": 0.5, "extra": {}}  # written before the TAO template
+    old = DetectNetV2(DetectNetArch.from_dict(old_record))
+    assert hasattr(old.backbone, "layer1") and old.backbone.conv1.bias is None
+    tv = DetectNetV2(DetectNetArch("torchvision_resnet", 10, ("car",), (64, 96), template="tao"))
+    assert hasattr(tv.backbone, "layer1")
+    for model in (new, old, tv):
+        cov, bbox = model(torch.zeros(1, 3, 64, 96))
+        assert cov.shape == (1, 1, 4, 6) and bbox.shape == (1, 4, 4, 6)
