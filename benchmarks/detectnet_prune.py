@@ -5,7 +5,7 @@ Starts from the demo detector that `make demo` trains (with TAO's L1 regulariser
 `tao detectnet prune -pth PTH`, retrains it with specs/detectnet/retrain.txt, evaluates both with
 `tao detectnet evaluate` on the demo validation fold, exports both to ONNX and times them.
 
-Usage: python benchmarks/detectnet_prune.py [--pth 0.85] [--epochs 6] [--runs 10]
+Usage: python benchmarks/detectnet_prune.py [--pth 0.9] [--epochs 6] [--runs 10]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _speed(model: Path, runs: int, batch: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pth", type=float, default=0.85)
+    parser.add_argument("--pth", type=float, default=0.9)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--batch", type=int, default=8)

@@ -25,9 +25,9 @@ tao model detectnet_v2 train -e specs/detectnet/train.txt -r $OUT/train -n demo_
 step "4/10 evaluate (INTEGRATE AP at IoU 0.5)"
 tao detectnet evaluate -e specs/detectnet/train.txt -m $OUT/train/weights/demo_detector.pth -r $OUT/evaluate
 
-step "5/10 prune: filters under 0.85 of each layer's largest norm go (TAO's rules)"
+step "5/10 prune: filters under 0.9 of each layer's largest norm go (TAO's rules)"
 tao detectnet prune -m $OUT/train/weights/demo_detector.pth -o $OUT/prune/demo_detector_pruned.pth \
-    -pth 0.85 -eq union -pg 8 -nf 16 -r $OUT/prune
+    -pth 0.9 -eq union -pg 8 -nf 16 -r $OUT/prune
 
 step "6/10 retrain the pruned graph (load_graph: true)"
 tao detectnet train -e specs/detectnet/retrain.txt -r $OUT/retrain -n demo_detector_pruned
