@@ -217,6 +217,9 @@ def test_gen_trt_engine_takes_ngc_caches_and_writes_their_names(ngc: Path, tmp_p
     assert "int8-calib-file=../resnet34_peoplenet_int8.txt" in config and "network-mode=1" in config
     assert "model-engine-file=peoplenet.engine" in config and f"num-detected-classes={len(classes)}" in config
     assert (engine.parent / "labels.txt").read_text().split() == classes
+    again = cli("deploy", "detectnet_v2", "gen_trt_engine", "-m", ngc / "ngc_tf.onnx", "-e", spec, "--data_type",
+                "fp16", "--engine_file", engine.with_name("other.engine"), "--gen_ds_config")
+    assert again.exit_code == 2 and "labels.txt already exists" in again.stderr  # NGC's own files are safe
 
 
 def test_peoplenet_command_line_runs_as_typed(tmp_path: Path, cli, monkeypatch) -> None:

@@ -82,6 +82,11 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
         calibration = _calibration(task, spec, session, options, chw, model_path)
     deepstream = None
     if options.gen_ds_config:  # read before building: a model DeepStream cannot describe fails fast
+        for name in ("labels.txt", "nvinfer_config.txt"):  # NGC ships both beside its ONNX files
+            existing = engine.parent / name
+            if existing.exists() and not options.force:
+                raise ResultsDirError(f"{existing} already exists; pass --force to overwrite it or write the "
+                                      "engine elsewhere with --engine_file")
         ds_spec = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
         deepstream = task.deepstream_for_onnx(model_path, ds_spec)
     with status_job(session.results_dir, f"Building a TensorRT {options.data_type} engine from {model_path}",

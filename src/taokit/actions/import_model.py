@@ -69,14 +69,18 @@ def onnx_parity(source: Path, model: nn.Module, batch: int = 2, seed: int = 0) -
     import onnxruntime as ort
     import torch
 
-    session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
-    first = session.get_inputs()[0]
-    static = first.shape[0] if isinstance(first.shape[0], int) and first.shape[0] > 0 else batch
     h, w = model.arch.input_hw  # type: ignore[union-attr]
-    images = np.random.default_rng(seed).random((static, 3, h, w), dtype=np.float32)
-    theirs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {first.name: images}), strict=True))
-    with torch.no_grad():
-        result = model.eval()(torch.from_numpy(images))
+    try:
+        session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
+        first = session.get_inputs()[0]
+        static = first.shape[0] if isinstance(first.shape[0], int) and first.shape[0] > 0 else batch
+        images = np.random.default_rng(seed).random((static, 3, h, w), dtype=np.float32)
+        names = [o.name for o in session.get_outputs()]
+        theirs = dict(zip(names, session.run(None, {first.name: images}), strict=True))
+        with torch.no_grad():
+            result = model.eval()(torch.from_numpy(images))
+    except Exception as err:  # noqa: BLE001 - ONNX Runtime and torch raise many types; the file is the cause
+        raise ModelError(f"{source}: could not run it to check the import ({str(err).splitlines()[0][:160]})") from None
     ours = [t.numpy() for t in (result if isinstance(result, (tuple, list)) else [result])]
     diffs: dict[str, float] = {}
     for name, value in theirs.items():

@@ -141,10 +141,10 @@ def _matched_names(text: str, cache: CalibrationCache, tensor_names: frozenset[s
     for name in cache.scales:
         if name in tensor_names:
             continue
-        if f"{name}:0" in tensor_names:
-            renamed[name] = f"{name}:0"
-        elif name.endswith(":0") and name[:-2] in tensor_names:
-            renamed[name] = name[:-2]
+        target = f"{name}:0" if f"{name}:0" in tensor_names else name[:-2] if (
+            name.endswith(":0") and name[:-2] in tensor_names) else None
+        if target is not None and target not in cache.scales:  # never two lines for one tensor
+            renamed[name] = target
     known = sum(1 for name in cache.scales if name in tensor_names or name in renamed)
     if cache.scales and known == 0:
         example = next(iter(cache.scales))

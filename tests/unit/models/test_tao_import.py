@@ -149,3 +149,72 @@ def test_classifier_import_from_onnx_and_hdf5(tmp_path: Path) -> None:
         import_classifier(write_keras2onnx_detectnet(_model(10), tmp_path / "det.onnx"), ["a"])
     with pytest.raises(ModelError, match="tao classification import"):
         import_detectnet(source, ["cat", "dog"])
+
+
+def _edited(source: Path, path: Path, edit) -> Path:  # noqa: ANN001 - a function of the onnx graph
+    import onnx
+
+    model = onnx.load(str(source))
+    edit(model.graph)
+    onnx.save(model, str(path))
+    return path
+
+
+def test_real_world_variants_import_or_fail_in_one_line(tmp_path: Path) -> None:
+    from onnx import helper
+
+    model = _model(10)
+    source = write_keras2onnx_detectnet(model, tmp_path / "m.onnx", clip6=True)
+
+    def identity_before_heads(graph) -> None:  # noqa: ANN001
+        last = next(n for n in graph.node if n.name == "block_4a_relu_clip")
+        old = last.output[0]
+        last.output[0] = "features_pre"
+        graph.node.append(helper.make_node("Identity", ["features_pre"], [old], name="identity"))
+
+    def constant_node_clip(graph) -> None:  # noqa: ANN001 - min/max as Constant nodes with value_float
+        for node in [n for n in graph.node if n.op_type == "Clip"]:
+            lo, hi = f"{node.name}_lo", f"{node.name}_hi"
+            graph.node.insert(0, helper.make_node("Constant", [], [lo], value_float=0.0))
+            graph.node.insert(0, helper.make_node("Constant", [], [hi], value_float=6.0))
+            node.input[1:] = [lo, hi]
+
+    images = np.random.default_rng(0).random((1, 3, 64, 96), dtype=np.float32)
+    for edit in (identity_before_heads, constant_node_clip):
+        variant = _edited(source, tmp_path / f"{edit.__name__}.onnx", edit)
+        expected = _ort(variant, images)["output_cov/Sigmoid:0"]
+        with torch.no_grad():
+            cov, _ = import_detectnet(variant, CLASSES)(torch.from_numpy(images))
+        assert np.abs(cov.numpy() - expected).max() <= 1e-3
+
+    def clip_to_four(graph) -> None:  # noqa: ANN001
+        for init in graph.initializer:
+            if init.name.endswith("_max") and init.name.startswith("block_2a"):
+                init.float_data[:] = [4.0]
+                init.ClearField("raw_data")
+
+    def nhwc_input(graph) -> None:  # noqa: ANN001
+        dims = graph.input[0].type.tensor_type.shape.dim
+        dims[1].dim_value, dims[3].dim_value = 64, 3
+
+    for edit, message in ((clip_to_four, "is not Clip\\(0, 6\\)"), (nhwc_input, "expected N x 3 x H x W")):
+        variant = _edited(source, tmp_path / f"{edit.__name__}.onnx", edit)
+        with pytest.raises(ModelError, match=message):
+            import_detectnet(variant, CLASSES)
+
+
+def test_a_backbone_only_file_initialises_training_but_is_not_imported(tmp_path: Path) -> None:
+    import h5py
+
+    from taokit.tasks.common.tao_import import pretrained_tensors
+
+    source = write_keras_hdf5(_model(18), tmp_path / "resnet18.hdf5")
+    with h5py.File(source, "a") as f:  # NGC's pretrained_detectnet_v2: no heads (unverified; both must work)
+        del f["model_weights/output_cov"], f["model_weights/output_bbox"]
+    with pytest.raises(ModelError, match="a backbone without DetectNet_v2 heads"):
+        import_detectnet(source, CLASSES)
+    target = DetectNetV2(DetectNetArch("resnet", 18, ("car",), (64, 96), template="tao", use_bias=False,
+                                       batch_norm_eps=1e-5))
+    tensors = pretrained_tensors(source, target)
+    assert "output_cov.weight" not in tensors and "backbone.conv1.bias" not in tensors  # moved into BN
+    assert tensors["backbone.block_1a.conv_1.weight"].shape == (64, 64, 3, 3)

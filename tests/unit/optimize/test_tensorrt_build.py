@@ -130,6 +130,11 @@ def test_ngc_cache_names_with_tf_suffix_fit_the_model(tmp_path: Path, tiny_onnx:
     handed = fake.record.cache_reads[0].decode()
     assert handed.splitlines()[1] == f"{INPUT}: 3c010a14" and "(Unnamed Layer* 3)" in handed
     assert cache.read_text().splitlines()[1].startswith(f"{INPUT}:0")  # the user's file is unchanged
+    both = tmp_path / "both_int8.txt"  # both spellings of one tensor: keep them apart, never two lines for one
+    both.write_text(f"TRT-8001-EntropyCalibration2\n{INPUT}: 3c010a14\n{INPUT}:0: 3c010a15\n")
+    fake = make_fake_tensorrt("10.3.0")
+    _build(fake, _request(tmp_path / "b", tiny_onnx, data_type="int8", cal_cache=both))
+    assert fake.record.cache_reads[0].decode().count(f"{INPUT}: ") == 1
     other = tmp_path / "other_int8.txt"
     other.write_text("TRT-8001-EntropyCalibration2\nsome_other_model/Relu:0: 3c010a14\n")
     with pytest.raises(ExportError, match="names none of the model's tensors"):

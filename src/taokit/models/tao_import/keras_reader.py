@@ -59,6 +59,8 @@ def read_keras_hdf5(path: Path) -> TaoNetwork:
         net = TaoNetwork(str(path))
         bn_weights: dict[str, dict[str, np.ndarray]] = {}
         for layer in root:
+            if not hasattr(root[layer], "visititems"):  # a stray dataset, not a layer group
+                continue
             values = _weights(root[layer])
             if "kernel:0" in values and values["kernel:0"].ndim == 4:
                 kernel = values["kernel:0"].transpose(3, 2, 0, 1)  # HWIO -> OIHW
@@ -93,18 +95,31 @@ def read_keras_hdf5(path: Path) -> TaoNetwork:
                              "enable_qat or its deployable .onnx")
         if any(c.get("class_name") == "MaxPooling2D" for c in configs.values()):
             net.use_pooling = True
-        if any(c.get("class_name") == "ReLU" and c.get("max_value") == 6.0 for c in configs.values()):
-            net.activation = "relu6"
+        net.activation = _activation(path, configs)
     _check_heads(path, net)
     return net
 
 
+def _activation(path: Path, configs: dict[str, dict[str, Any]]) -> str:
+    """relu, or relu6 for QAT-style ReLU(max_value=6); other activations are not TAO's ResNet as taokit builds it."""
+    kinds = set()
+    for config in configs.values():
+        if config.get("class_name") == "ReLU":
+            kinds.add("relu6" if config.get("max_value") == 6.0 else "relu")
+        elif config.get("class_name") == "Activation" and config.get("activation") not in ("linear", "softmax",
+                                                                                              "sigmoid"):
+            kinds.add(str(config.get("activation")))
+    if len(kinds - {"relu"}) > 1 or not kinds <= {"relu", "relu6"}:
+        raise ModelError(f"{path}: activations {sorted(kinds)}; taokit imports TAO ResNets with relu or relu6")
+    return "relu6" if "relu6" in kinds else "relu"
+
+
 def _check_heads(path: Path, net: TaoNetwork) -> None:
-    if net.dense is not None:
+    """Heads, when there are any (NGC's pretrained_* files may hold a backbone only), must be DetectNet_v2's."""
+    if net.dense is not None or not net.heads:
         return
     if set(net.heads) != {"cov", "bbox"}:
-        raise ModelError(f"{path}: no output_cov/output_bbox layers (DetectNet_v2) and no predictions layer "
-                         "(classification)")
+        raise ModelError(f"{path}: only one of output_cov/output_bbox; DetectNet_v2 needs both")
     cov, bbox = (net.convs[net.heads[r]].kernel.shape[0] for r in ("cov", "bbox"))
     if bbox != 4 * cov:
         raise ModelError(f"{path}: output_cov has {cov} channels and output_bbox {bbox}; DetectNet_v2 needs C and 4C")

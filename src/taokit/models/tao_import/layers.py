@@ -121,22 +121,28 @@ def channels(net: TaoNetwork, prefix: str) -> dict[str, dict[str, int]]:
     return config
 
 
-def state_dict(net: TaoNetwork, prefix: str, eps: float) -> dict[str, torch.Tensor]:
-    """The tensors of the file for taokit's module names. A folded BN becomes an exact identity."""
+def state_dict(net: TaoNetwork, prefix: str, eps: float, *, conv_bias: bool = True) -> dict[str, torch.Tensor]:
+    """The tensors of the file for taokit's module names. A folded BN becomes an exact identity at `eps`.
+
+    For a network whose backbone convs have no bias (`conv_bias=False`), each conv bias moves into the
+    following BN's running mean (BN(y + b) with mean m equals BN(y) with mean m - b): nothing is lost.
+    """
     tensors: dict[str, torch.Tensor] = {}
     for name, conv in net.convs.items():
-        key = name if name in net.heads.values() else f"{prefix}{module_name(name)}"
+        head = name in net.heads.values()
+        key = name if head else f"{prefix}{module_name(name)}"
         tensors[f"{key}.weight"] = torch.tensor(np.asarray(conv.kernel, dtype=np.float32))
-        if conv.bias is not None:
+        if conv.bias is not None and (head or conv_bias):
             tensors[f"{key}.bias"] = torch.tensor(np.asarray(conv.bias, dtype=np.float32))
-        if name in net.heads.values():
+        if head:
             continue
         bn = net.bns.get(name)
         width = conv.kernel.shape[0]
         if bn is None:  # scale 1/sqrt(var + eps) = 1 with var = 1 - eps
             bn = BatchNorm(np.ones(width), np.zeros(width), np.zeros(width), np.full(width, 1.0 - eps), eps)
+        mean = bn.mean if conv_bias or conv.bias is None else np.asarray(bn.mean) - np.asarray(conv.bias)
         bn_key = f"{prefix}{module_name(bn_name(name))}"
-        for attr, value in (("weight", bn.gamma), ("bias", bn.beta), ("running_mean", bn.mean),
+        for attr, value in (("weight", bn.gamma), ("bias", bn.beta), ("running_mean", mean),
                             ("running_var", bn.var)):
             tensors[f"{bn_key}.{attr}"] = torch.tensor(np.asarray(value, dtype=np.float32))
         tensors[f"{bn_key}.num_batches_tracked"] = torch.tensor(0)

@@ -26,6 +26,9 @@ class _Graph:
         import onnx
         from onnx import numpy_helper
 
+        from taokit.runtime.onnx_safety import check_external_data
+
+        check_external_data(path)  # external weights must stay beside the file
         try:
             model = onnx.load(str(path))
         except Exception as err:  # noqa: BLE001 - protobuf raises several types for non-ONNX files
@@ -33,9 +36,11 @@ class _Graph:
         self.path = path
         self.graph = model.graph
         self.consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-        for node in model.graph.node:  # some exporters write weights as Constant nodes
+        for node in model.graph.node:  # some exporters write weights and scalars as Constant nodes
             if node.op_type == "Constant" and node.attribute:
-                self.consts[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+                value = _constant(node.attribute[0])
+                if value is not None:
+                    self.consts[node.output[0]] = value
         self.producer = {o: n for n in model.graph.node for o in n.output}
         self.consumers: dict[str, list] = {}
         for node in model.graph.node:
@@ -54,13 +59,38 @@ class _Graph:
         return default
 
     def only_consumer(self, tensor: str):  # noqa: ANN201
-        users = [n for n in self.consumers.get(tensor, []) if n.op_type not in _PASS or n.output]
+        """The one node reading `tensor`, or None when several (or none) do."""
+        users = self.consumers.get(tensor, [])
         return users[0] if len(users) == 1 else None
 
     def skip_back(self, tensor: str, ops: tuple[str, ...]) -> str:
         while (node := self.producer.get(tensor)) is not None and node.op_type in ops:
             tensor = node.input[0]
         return tensor
+
+
+def _constant(attribute) -> np.ndarray | None:  # noqa: ANN001 - onnx AttributeProto
+    """A Constant node's value, whichever `value*` attribute holds it (None for sparse or strings)."""
+    from onnx import helper, numpy_helper
+
+    if attribute.name == "value":
+        return numpy_helper.to_array(attribute.t)
+    if attribute.name in ("value_float", "value_floats", "value_int", "value_ints"):
+        return np.asarray(helper.get_attribute_value(attribute))
+    return None
+
+
+def _pad_amounts(g: _Graph, node) -> list[int]:  # noqa: ANN001
+    """A Pad node's [n, c, h, w] begins then ends, refused unless it is a constant zero pad of all 4 axes."""
+    mode = g.attr(node, "mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    raw = g.consts.get(node.input[1]) if len(node.input) > 1 and node.input[1] else g.attr(node, "pads")
+    value = g.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    axes = len(node.input) > 3 and node.input[3]
+    amounts = [int(v) for v in np.asarray(raw).ravel()] if raw is not None else []
+    if mode != "constant" or len(amounts) != 8 or axes or (value is not None and float(np.asarray(value)) != 0.0):
+        raise g.fail(f"Pad {node.name or node.output[0]} is not a constant zero pad of an NCHW tensor")
+    return amounts
 
 
 def _conv(g: _Graph, node, pad_node) -> Conv:  # noqa: ANN001
@@ -77,8 +107,7 @@ def _conv(g: _Graph, node, pad_node) -> Conv:  # noqa: ANN001
         raise g.fail(f"conv {node.name} uses auto_pad {auto}; re-export with explicit pads")
     pads = list(g.attr(node, "pads", [0, 0, 0, 0]) or [0, 0, 0, 0])
     if pad_node is not None:
-        extra = g.consts.get(pad_node.input[1]) if len(pad_node.input) > 1 else g.attr(pad_node, "pads")
-        extra = [int(v) for v in np.asarray(extra).ravel()]  # [n, c, h, w] begins, then ends
+        extra = _pad_amounts(g, pad_node)  # [n, c, h, w] begins, then ends
         pads = [pads[0] + extra[2], pads[1] + extra[3], pads[2] + extra[6], pads[3] + extra[7]]
     return Conv(kernel, bias, int(strides[0]), [int(p) for p in pads])
 
@@ -94,7 +123,7 @@ def _batch_norm(g: _Graph, node) -> BatchNorm:  # noqa: ANN001
 class _Walker:
     def __init__(self, g: _Graph, net: TaoNetwork) -> None:
         self.g, self.net = g, net
-        self.convs: list[tuple[object, Conv, BatchNorm | None]] = []
+        self.kinds: set[str] = set()
 
     def conv_before(self, tensor: str) -> tuple[object, str] | None:
         """The conv (and its BN) that produces `tensor`, walking back through BN; None if none does."""
@@ -116,10 +145,17 @@ class _Walker:
         node = g.producer.get(g.skip_back(tensor, _PASS))
         if node is None or node.op_type not in ("Relu", "Clip"):
             raise g.fail(f"expected a Relu or Clip before {tensor}, found {node.op_type if node else 'the input'}")
-        if node.op_type == "Clip":
+        kind = "relu"
+        if node.op_type == "Clip":  # opset >= 11: min/max inputs; older: attributes
+            low = g.consts.get(node.input[1]) if len(node.input) > 1 and node.input[1] else g.attr(node, "min")
             high = g.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else g.attr(node, "max")
-            if high is not None and abs(float(np.asarray(high)) - 6.0) < 1e-6:
-                self.net.activation = "relu6"
+            if low is None or high is None or float(np.asarray(low)) != 0.0 or abs(float(np.asarray(high)) - 6) > 1e-6:
+                raise g.fail(f"Clip {node.name or node.output[0]} is not Clip(0, 6) (ReLU6)")
+            kind = "relu6"
+        if self.kinds and kind not in self.kinds:
+            raise g.fail("it mixes Relu and Clip(0, 6) activations; TAO's template uses one kind throughout")
+        self.kinds.add(kind)
+        self.net.activation = kind
         return node.input[0]
 
     def chain(self, tensor: str, start: str) -> list[tuple[object, object, object]]:
@@ -164,7 +200,9 @@ def read_onnx(path: Path) -> TaoNetwork:
     if len(inputs) != 1:
         raise g.fail(f"expected one image input, found {len(inputs)}")
     dims = [d.dim_value for d in inputs[0].type.tensor_type.shape.dim]
-    if len(dims) == 4 and all(dims[1:]):
+    if len(dims) != 4 or dims[1] != 3:
+        raise g.fail(f"input {inputs[0].name} is {dims or 'of unknown shape'}; expected N x 3 x H x W (NCHW, RGB)")
+    if all(dims[2:]):
         net.input_chw = (dims[1], dims[2], dims[3])
     walker = _Walker(g, net)
     tensor = _stem(g, walker, net)
@@ -176,7 +214,7 @@ def read_onnx(path: Path) -> TaoNetwork:
             raise g.fail(f"the sub-block ending at {add.name or add.output[0]} has paths of {len(main)} and "
                          f"{len(short)} convs")
         blocks.append((main, short[0] if short else None))
-        relu = g.only_consumer(add.output[0])
+        relu = _follow(g, g.only_consumer(add.output[0]))
         if relu is None or relu.op_type not in ("Relu", "Clip"):
             raise g.fail(f"no Relu after {add.name or add.output[0]}")
         walker.activation(relu.output[0])
@@ -202,6 +240,8 @@ def _follow(g: _Graph, node):  # noqa: ANN001, ANN202
 
 def _heads(g: _Graph, net: TaoNetwork, features: str) -> None:
     """DetectNet_v2's heads (1x1 convs, told apart by channel count C vs 4C) or a classifier's dense layer."""
+    while (nxt := g.only_consumer(features)) is not None and nxt.op_type in _PASS:
+        features = nxt.output[0]
     convs = [n for n in (_follow(g, c) for c in g.consumers.get(features, [])) if n is not None and n.op_type == "Conv"]
     if len(convs) == 2:
         first, second = (_conv(g, n, None) for n in convs)
@@ -228,9 +268,7 @@ def _heads(g: _Graph, net: TaoNetwork, features: str) -> None:
             bias = next((g.consts[i] for i in add.input if i in g.consts), None)
         net.dense = (weight, bias if bias is not None else np.zeros(weight.shape[0], dtype=np.float32))
         net.heads = {"predictions": "predictions"}
-        return
-    raise g.fail("after the last residual block there are neither two 1x1 conv heads (DetectNet_v2) nor a "
-                 "dense layer (classification)")
+    # else: a backbone only (heads, if any, of a kind taokit does not import); trainable from, not importable
 
 
 def _record(g: _Graph, net: TaoNetwork, layer: str, conv, bn, pad) -> None:  # noqa: ANN001

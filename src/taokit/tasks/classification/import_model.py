@@ -11,18 +11,19 @@ from taokit.tasks.common.tao_import import load_into, read_tao_file
 
 
 def import_classifier(path: Path, class_names: list[str] | None, input_hw: tuple[int, int] | None = None,
-                      preprocess: Preprocess | None = None, *, unnamed_ok: bool = False) -> Classifier:
+                      preprocess: Preprocess | None = None) -> Classifier:
     """The file's backbone and `predictions` layer as a taokit classifier (TAO's template, the file's widths).
 
     TAO's classification feeds `caffe` pre-processing (BGR, ImageNet means) unless the spec says otherwise.
     """
     net, shape = read_tao_file(path)
-    if net.dense is None:
+    if "cov" in net.heads:
         raise ModelError(f"{path}: a DetectNet_v2 model (output_cov/output_bbox heads); import it with "
                          "`tao detectnet import`")
+    if net.dense is None:
+        raise ModelError(f"{path}: a backbone without a 'predictions' layer; start a training run from it "
+                         "(train_config.pretrained_model_path) instead of importing it")
     classes = net.dense[0].shape[0]
-    if class_names is None and unnamed_ok:  # pretrained weights: the training run's classes replace the head
-        class_names = [f"class_{i}" for i in range(classes)]
     if class_names is None:
         raise ModelError(f"{path}: the file has {classes} classes and does not name them; pass --labels "
                          "labels.txt (one per line, or DeepStream's a;b;c) or a spec with the classes")

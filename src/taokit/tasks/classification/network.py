@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import Preprocess
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
-from taokit.tasks.common.tao_import import is_importable
+from taokit.tasks.common.tao_import import is_importable, pretrained_tensors
 
 log = logging.getLogger("taokit.classification")
 TASK = "classification"
@@ -79,14 +78,12 @@ def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifi
     if data is not None:
         model = _from_graph(data, path, arch)  # type: ignore[arg-type]
     elif path is not None and is_importable(path):
-        from taokit.tasks.classification.import_model import import_classifier
-
-        source = import_classifier(path, None, arch.input_hw, unnamed_ok=True)
         model = Classifier(arch)
-        report = load_matching(model, source.state_dict())
+        report = load_matching(model, pretrained_tensors(path, model))
+        if report.matched == 0:
+            raise ModelError(f"{path}: no tensor fits the network; check the arch (\"resnet\", TAO's template), "
+                             "n_layers and all_projections")
         log.info("pretrained %s: %s", path, report.describe())
-        if source.arch.extra.get("bn_folded"):
-            model.arch = replace(model.arch, extra={**model.arch.extra, "bn_folded": True})
     else:
         model = Classifier(arch)
         if path is not None:

@@ -7,8 +7,10 @@ names; this module knows the files: TAO 5 Keras `.hdf5`, deployable `.onnx`, and
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from taokit.errors import ModelError
@@ -45,6 +47,19 @@ def read_tao_file(path: Path) -> tuple[TaoNetwork, Structure]:
     else:
         raise ModelError(f"{path}: import reads NVIDIA's .hdf5 (TAO 5 Keras) or .onnx (deployable) files")
     return net, structure(net)
+
+
+def pretrained_tensors(path: Path, model: nn.Module, prefix: str = "backbone.") -> dict[str, torch.Tensor]:
+    """An NVIDIA file's tensors for initialising `model` by name and shape (heads optional: NGC's
+    pretrained_* files may be backbones only). Folded BN becomes an identity at the model's epsilon,
+    conv biases move into BN when the model's convs have none, and the model's arch is marked
+    `bn_folded` so fine-tuning keeps those batch norms frozen."""
+    net, _ = read_tao_file(path)
+    arch = model.arch  # type: ignore[union-attr]
+    tensors = state_dict(net, prefix, arch.batch_norm_eps, conv_bias=arch.use_bias)
+    if net.bn_folded:
+        model.arch = replace(arch, extra={**arch.extra, "bn_folded": True})  # type: ignore[union-attr]
+    return tensors
 
 
 def read_labels(path: Path) -> list[str]:

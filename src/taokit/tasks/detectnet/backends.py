@@ -75,6 +75,10 @@ class DetectNetRunner(Runner):
             indices = _by_channels(outputs[0].shape[1], outputs[1].shape[1]) if len(outputs) == 2 else None
             if indices is None:
                 raise _not_detectnet(self.path, self.backend.io)
+            classes = outputs[indices[0]].shape[1]
+            if classes != len(self.info.class_names):
+                raise ModelError(f"{self.path}: the model detects {classes} classes and the spec names "
+                                 f"{len(self.info.class_names)}; list the model's classes in network order")
             self._heads = list(indices)
             return outputs[indices[0]], outputs[indices[1]]
         outputs = self.run_all(batch)

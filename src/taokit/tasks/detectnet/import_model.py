@@ -9,21 +9,21 @@ from taokit.tasks.common.tao_import import load_into, read_tao_file
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 
 
-def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[int, int] | None = None, *,
-                     unnamed_ok: bool = False) -> DetectNetV2:
+def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[int, int] | None = None
+                     ) -> DetectNetV2:
     """The file's network as a taokit model: TAO's template, the file's widths, pads and weights.
 
     Class names come from NGC's labels.txt or the spec, in network order; their count must be the
-    coverage head's (`unnamed_ok`: class_0, ... when none are given, for pretrained weights whose heads
-    a new training run replaces). The input size is the file's (ONNX, Keras config) or else `input_hw`.
+    coverage head's. The input size is the file's (ONNX, Keras config) or else `input_hw`.
     """
     net, shape = read_tao_file(path)
-    if "cov" not in net.heads:
+    if net.dense is not None:
         raise ModelError(f"{path}: a classification model (a dense 'predictions' layer, no output_cov/output_bbox); "
                          "import it with `tao classification import`")
+    if "cov" not in net.heads:
+        raise ModelError(f"{path}: a backbone without DetectNet_v2 heads; start a training run from it "
+                         "(model_config.pretrained_model_file) instead of importing it")
     classes = net.convs["output_cov"].kernel.shape[0]
-    if class_names is None and unnamed_ok:
-        class_names = [f"class_{i}" for i in range(classes)]
     if class_names is None:
         raise ModelError(f"{path}: the file detects {classes} classes and does not name them; pass --labels "
                          "labels.txt (NGC ships one beside the model) or a spec with the target classes")

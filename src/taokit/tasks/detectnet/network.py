@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from taokit.errors import ModelError, SpecError
 from taokit.models.pretrained import load_matching
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
-from taokit.tasks.common.tao_import import is_importable
+from taokit.tasks.common.tao_import import is_importable, pretrained_tensors
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
@@ -46,11 +45,22 @@ def model_payload(model: DetectNetV2) -> dict[str, Any]:
     return model_file.model_payload(TASK, model)
 
 
-def _imported(path: Path, spec: DetectNetExperiment, *, graph: bool) -> DetectNetV2:
-    """NVIDIA's .hdf5/.onnx imported on the fly; as a graph (load_graph) its classes must be the spec's."""
+def _imported_graph(path: Path, spec: DetectNetExperiment) -> DetectNetV2:
+    """load_graph from NVIDIA's .hdf5/.onnx: the file's network (pruned widths, pads), the spec's classes."""
     from taokit.tasks.detectnet.import_model import import_detectnet
 
-    return import_detectnet(path, spec.class_names if graph else None, spec.input_hw, unnamed_ok=not graph)
+    return import_detectnet(path, spec.class_names, spec.input_hw)
+
+
+def _load_pretrained(model: DetectNetV2, path: Path) -> None:
+    if not is_importable(path):
+        model_file.load_pretrained(model, path, "model_config.pretrained_model_file, arch and num_layers")
+        return
+    report = load_matching(model, pretrained_tensors(path, model))
+    if report.matched == 0:
+        raise ModelError(f"{path}: no tensor fits the network; check model_config.arch (\"resnet\", TAO's template), "
+                         "num_layers and all_projections")
+    log.info("pretrained %s: %s", path, report.describe())
 
 
 def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
@@ -58,22 +68,18 @@ def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
     m = spec.model_config_
     path = Path(m.pretrained_model_file) if m.pretrained_model_file else None
     if path is not None and m.load_graph:
-        model = _imported(path, spec, graph=True) if is_importable(path) else load_model(path)[0]
+        model = _imported_graph(path, spec) if is_importable(path) else load_model(path)[0]
         if list(model.arch.class_names) != spec.class_names:
             raise ModelError(f"{path}: model classes {list(model.arch.class_names)} differ from "
                              f"cost_function_config.target_classes {spec.class_names}")
         log.info("loaded the graph and weights of %s", path)
+        # An imported file's TF-style pads ([0, 0, 1, 1] on stride-2 3x3 convs) are the same for every even
+        # feature map, and inputs are multiples of 16, so they hold at any training size.
         model.arch = keep_structure(arch_from_spec(spec), model.arch)
     else:
         model = DetectNetV2(arch_from_spec(spec))
-        if path is not None and is_importable(path):
-            source = _imported(path, spec, graph=False)
-            report = load_matching(model, source.state_dict())
-            log.info("pretrained %s: %s", path, report.describe())
-            if source.arch.extra.get("bn_folded"):
-                model.arch = replace(model.arch, extra={**model.arch.extra, "bn_folded": True})
-        elif path is not None:
-            model_file.load_pretrained(model, path, "model_config.pretrained_model_file, arch and num_layers")
+        if path is not None:
+            _load_pretrained(model, path)
     all_backbone = path is not None and m.freeze_pretrained_layers
     blocks = range(len(model.blocks)) if all_backbone else sorted({int(b) for b in m.freeze_blocks})
     model_file.freeze_blocks(model, blocks, "model_config.freeze_blocks")
