@@ -135,15 +135,27 @@ def test_import_fine_tune_prune_and_export(ngc: Path, tiny_kitti: Path, tmp_path
     pruned = tmp_path / "pruned.pth"
     result = cli("detectnet", "prune", "-m", imported, "-o", pruned, "-pth", "0.9", "-el", "block_1a_conv_1")
     assert result.exit_code == 0, result.output
+    assert "block_1a_conv_shortcut" in result.stdout and "backbone." not in result.stdout  # TAO's names
     onnx_out = tmp_path / "reexported.onnx"
     assert cli("detectnet", "export", "-m", pruned, "-o", onnx_out, "--gen_ds_config").exit_code == 0
-    model = onnx.load(str(onnx_out))
-    assert model.graph.input[0].name == "input_1"
-    assert [o.name for o in model.graph.output] == ["output_cov/Sigmoid", "output_bbox/BiasAdd"]
+    model = onnx.load(str(onnx_out))  # the source file's names and order: NGC's DeepStream configs still fit
+    source = onnx.load(str(ngc / "ngc_tf.onnx"))
+    assert model.graph.input[0].name == source.graph.input[0].name == "input_1:0"
+    assert [o.name for o in model.graph.output] == [o.name for o in source.graph.output]
     dims = [[d.dim_value for d in o.type.tensor_type.shape.dim][1:] for o in model.graph.output]
-    assert dims == [[3, 4, 6], [12, 4, 6]]
+    assert dims == [[12, 4, 6], [3, 4, 6]]
     config = (tmp_path / "nvinfer_config.txt").read_text()
     assert "net-scale-factor=0.00392156" in config and "model-color-format=0" in config
+    assert "output-blob-names=output_cov/Sigmoid:0;output_bbox/BiasAdd:0" in config
+    again = cli("detectnet", "inference", "-m", onnx_out, "-i", tiny_kitti / "testing" / "image_2",
+                "-r", tmp_path / "infer_again", "-e", DEMO_TRAIN_SPEC, *tiny_train_overrides(tiny_kitti))
+    assert again.exit_code == 0, again.output
+    exported_hdf5 = tmp_path / "from_hdf5.onnx"  # no ONNX names to keep: taokit's (TAO 5 export's) names
+    imported_hdf5 = tmp_path / "from_hdf5.pth"
+    assert cli("detectnet", "import", "-m", ngc / "model.hdf5", "-o", imported_hdf5, "--labels",
+               ngc / "labels.txt").exit_code == 0
+    assert cli("detectnet", "export", "-m", imported_hdf5, "-o", exported_hdf5).exit_code == 0
+    assert [o.name for o in onnx.load(str(exported_hdf5)).graph.output] == ["output_cov/Sigmoid", "output_bbox/BiasAdd"]
 
 
 def test_import_errors_are_one_line(ngc: Path, tmp_path: Path, cli) -> None:

@@ -43,6 +43,16 @@ def _protected(target: PruneTarget, excluded: tuple[str, ...]) -> list[nn.Module
     return [modules[n] for n in (*target.protected, *excluded)]
 
 
+def _shown(name: str, model: nn.Module) -> str:
+    """TAO's layer name (block_1a_conv_1) for TAO-template layers, as TAO's prune logs and -el speak."""
+    from taokit.models.tao_resnet import tao_layer_name
+
+    arch = getattr(model, "arch", None)
+    if getattr(arch, "template", "") == "tao" and getattr(arch, "arch", "") == "resnet":
+        return tao_layer_name(name.removeprefix("backbone."))
+    return name
+
+
 def run(task_name: str, model_path: Path, output_file: Path | None, options: PruneOptions, session: Session, *,
         spec: Path | None = None) -> Result:
     from taokit.engine.checkpoint import save_file
@@ -69,7 +79,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Pru
                              "param_count_before": report.params_before, "flops": report.flops_after,
                              "flops_before": report.flops_before}
     layers = Table("kept channels per layer", ["layer", "kept", "total"],
-                   [[n, k, t] for n, k, t in report.layers])
+                   [[_shown(n, target.model), k, t] for n, k, t in report.layers])
     summary = Table("pruning", ["", "before", "after", "after/before"], [
         ["parameters", report.params_before, report.params_after, report.pruning_ratio],
         ["FLOPs", report.flops_before, report.flops_after, report.flops_after / max(report.flops_before, 1)]])

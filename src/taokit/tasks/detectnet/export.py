@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from torch import nn
 
 from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
@@ -92,9 +94,30 @@ def export_plan(model_path: Path, spec: DetectNetExperiment | None) -> ExportPla
                          f"{spec.input_hw[1]}x{spec.input_hw[0]}")
     source = calibration_source(spec, (3, *arch.input_hw))
     props, sections = deepstream_settings(spec, classes, arch.input_hw)
-    return ExportPlan(model=model.eval(), input_name=INPUT_NAME, output_names=OUTPUT_NAMES,
+    names = arch.extra.get("onnx_names") or {}
+    network: nn.Module = model.eval()
+    input_name, outputs = INPUT_NAME, OUTPUT_NAMES
+    if names:  # imported from NVIDIA's ONNX: the same tensor names and order as that file
+        input_name, outputs = names["input"], (names["cov"], names["bbox"])
+        props["output-blob-names"] = list(outputs)
+        if names.get("bbox_first"):
+            network, outputs = BboxFirst(network), (names["bbox"], names["cov"])
+    return ExportPlan(model=network, input_name=input_name, output_names=outputs,
                       input_chw=(3, *arch.input_hw), labels=classes, preprocess=source.preprocess,
                       images=source.images, metadata=arch.metadata(), deepstream=props, deepstream_classes=sections)
+
+
+class BboxFirst(nn.Module):
+    """The network with NGC's output order (bbox, coverage), for re-exporting an imported NGC file as it was."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.arch = model.arch  # type: ignore[union-attr]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cov, bbox = self.model(x)
+        return bbox, cov
 
 
 def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
