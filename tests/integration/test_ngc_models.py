@@ -167,6 +167,8 @@ def test_import_errors_are_one_line(ngc: Path, tmp_path: Path, cli) -> None:
     assert result.exit_code == 2 and "encrypted" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     hdf5_eval = cli("detectnet", "evaluate", "-m", ngc / "model.hdf5", "-e", DEMO_TRAIN_SPEC)
     assert hdf5_eval.exit_code == 2 and "tao <task> import" in hdf5_eval.stderr
+    prune_onnx = cli("detectnet", "prune", "-m", ngc / "ngc_tf.onnx", "-o", tmp_path / "p.pth")
+    assert prune_onnx.exit_code == 2 and "tao detectnet import -m" in prune_onnx.stderr
 
 
 def test_classification_import_and_fine_tune(tiny_classifier: Path, tiny_imagefolder: Path, tmp_path: Path,

@@ -29,6 +29,10 @@ def save_file(path: Path, payload: dict[str, Any], kind: str) -> None:
 def load_file(path: Path, *, task: str | None = None) -> dict[str, Any]:
     """Load a taokit .pth with `torch.load(weights_only=True)`; any problem is a one-line ModelError."""
     check_model_file(path)
+    if path.suffix.lower() == ".onnx":
+        raise ModelError(f"{path}: an ONNX file, and this action works on taokit .pth models; import it first "
+                         f"(tao {task or '<task>'} import -m {path} -o {path.with_suffix('.pth').name} "
+                         "--labels labels.txt), or run it as it is with inference, evaluate or benchmark")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - a corrupt file can fail in any of torch's layers
