@@ -118,6 +118,11 @@ def _backbone(model: nn.Module, fold_bn: bool, clip6: bool, tf_pads: bool) -> tu
     g = _Graph(fold_bn, clip6, tf_pads)
     x, size = g.conv_bn("input_1:0", model.arch.input_hw, "conv1", net.conv1, net.bn_conv1)
     x = g.relu(x)
+    if isinstance(net.pool, nn.MaxPool2d):  # use_pooling: keras "same" max-pooling, TF-style pads
+        pads = tf_same_pads(size, 3, 2) if tf_pads else [1, 1, 1, 1]
+        g.nodes.append(helper.make_node("MaxPool", [x], ["max_pooling2d_1/MaxPool:0"], name="max_pooling2d_1",
+                                        kernel_shape=[3, 3], strides=[2, 2], pads=pads))
+        x, size = "max_pooling2d_1/MaxPool:0", (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
     for names in net.stage_names:
         for name in names:
             x, size = _sub_block(g, x, size, name, getattr(net, name))
@@ -217,6 +222,9 @@ def write_keras_hdf5(model: nn.Module, path: Path) -> Path:
     layers = _keras_layers(model)
     config_layers = [{"class_name": "InputLayer", "config": {"name": "input_1", "batch_input_shape":
                                                              [None, 3, *model.arch.input_hw]}}]
+    if isinstance(model.backbone.pool, nn.MaxPool2d):
+        config_layers.append({"class_name": "MaxPooling2D", "config": {"name": "max_pooling2d_1", "pool_size": [3, 3],
+                                                                        "strides": [2, 2], "padding": "same"}})
     for name, kind, _ in layers:
         cfg: dict[str, object] = {"name": name}
         if kind == "Conv2D":

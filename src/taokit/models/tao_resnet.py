@@ -109,13 +109,19 @@ class TaoResNet(nn.Module):
 
 
 def set_conv_pads(net: nn.Module, pads: dict[str, list[int]]) -> None:
-    """Give the named convolutions explicit [top, left, bottom, right] zero pads instead of "same" padding.
+    """Give the named convolutions (and `pool`, the stem's max-pool) explicit [top, left, bottom, right] pads
+    instead of "same" padding.
 
     keras2onnx writes TF-style pads ([0, 0, 1, 1] on a stride-2 3x3 conv of an even input) where TAO
     trained with symmetric ones; an imported ONNX keeps the pads it was written with, so its outputs match.
     """
     modules = dict(net.named_modules())
     for layer, (top, left, bottom, right) in pads.items():
+        if layer == "pool" and isinstance(getattr(net, "pool", None), nn.MaxPool2d):
+            # keras "same" max-pooling: pad with -inf (never the max), then pool without padding
+            net.pool = nn.Sequential(nn.ConstantPad2d((left, right, top, bottom), float("-inf")),
+                                     nn.MaxPool2d(3, stride=2, padding=0))
+            continue
         name = _module_name(layer)
         conv = modules.get(name)
         if not isinstance(conv, nn.Conv2d):

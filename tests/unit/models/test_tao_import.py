@@ -218,3 +218,23 @@ def test_a_backbone_only_file_initialises_training_but_is_not_imported(tmp_path:
     tensors = pretrained_tensors(source, target)
     assert "output_cov.weight" not in tensors and "backbone.conv1.bias" not in tensors  # moved into BN
     assert tensors["backbone.block_1a.conv_1.weight"].shape == (64, 64, 3, 3)
+
+
+def test_a_pooling_classifier_keeps_keras_max_pool_pads(tmp_path: Path) -> None:
+    from ngc_testing import write_keras2onnx_classifier
+    from taokit.tasks.classification.import_model import import_classifier
+    from taokit.tasks.classification.model import Classifier, ClassifierArch, SoftmaxOutput
+
+    torch.manual_seed(1)
+    model = Classifier(ClassifierArch("resnet", 10, ("a", "b", "c"), (64, 64), template="tao", use_pooling=True,
+                                      batch_norm_eps=1e-5)).eval()
+    source = write_keras2onnx_classifier(model, tmp_path / "pooled.onnx")
+    images = np.random.default_rng(2).random((2, 3, 64, 64), dtype=np.float32) * 4 - 2  # negatives near borders
+    session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
+    (expected,) = session.run(None, {"input_1:0": images})
+    imported = import_classifier(source, ["a", "b", "c"])
+    assert imported.arch.use_pooling and imported.arch.conv_pads["pool"] == [0, 0, 1, 1]
+    with torch.no_grad():
+        probs = SoftmaxOutput(imported)(torch.from_numpy(images)).numpy()
+    assert np.abs(probs - expected).max() <= 1e-3
+    assert import_classifier(write_keras_hdf5(model, tmp_path / "pooled.hdf5"), ["a", "b", "c"]).arch.use_pooling

@@ -47,6 +47,7 @@ class TaoNetwork:
     input_chw: tuple[int, int, int] | None = None
     activation: str = "relu"
     use_pooling: bool = False
+    pool_pads: list[int] | None = None  # the stem max-pool's [top, left, bottom, right], as written
     heads: dict[str, str] = field(default_factory=dict)  # role (cov, bbox, predictions) -> layer name
     dense: tuple[np.ndarray, np.ndarray] | None = None  # a classifier's (out x in weight, bias)
 
@@ -103,6 +104,8 @@ def structure(net: TaoNetwork) -> Structure:
     use_bias = all(net.convs[n].bias is not None for n in backbone) or net.bn_folded
     pads = {n: c.pads for n in backbone if (c := net.convs[n]).pads is not None
             and c.pads != [c.kernel.shape[2] // 2] * 4}
+    if net.pool_pads is not None and net.pool_pads != [1, 1, 1, 1]:
+        pads["pool"] = net.pool_pads
     return Structure(depth, all_projections, eps.pop() if len(eps) == 1 else 1e-3, use_bias, pads)
 
 

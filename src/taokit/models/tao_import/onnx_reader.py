@@ -186,6 +186,10 @@ def _stem(g: _Graph, walker: _Walker, net: TaoNetwork) -> str:
             net.bns["conv1"] = _batch_norm(g, node)
         elif node.op_type == "MaxPool":
             net.use_pooling = True
+            kernel, strides = g.attr(node, "kernel_shape", []), g.attr(node, "strides", [1, 1])
+            if list(kernel) != [3, 3] or list(strides) != [2, 2]:
+                raise g.fail(f"max-pool {node.name} is {list(kernel)}/{list(strides)}; TAO's template pools 3x3/2")
+            net.pool_pads = [int(p) for p in (g.attr(node, "pads", [0, 0, 0, 0]) or [0, 0, 0, 0])]
         elif node.op_type == "Clip":
             walker.activation(node.output[0])
         tensor = node.output[0]
