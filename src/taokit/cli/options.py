@@ -40,6 +40,10 @@ Classmap = Annotated[Path | None, typer.Option(
     "-cm", "--classmap", "--classmap_json", help="classmap.json of the model's classes (classification).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat corrupt images as errors instead of skipping them.")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite output files that already exist.")]
+GenDsConfig = Annotated[bool, typer.Option(
+    "--gen_ds_config", "--gen-ds-config",
+    help="Write labels.txt and nvinfer_config.txt (DeepStream) beside the output, naming the tensors as the "
+         "model does.")]
 DataType = Annotated[str, typer.Option("--data_type", "--data-type", help="fp32, fp16 or int8.")]
 CalImageDir = Annotated[Path | None, typer.Option(
     "--cal_image_dir", "--cal-image-dir", help="INT8 calibration images (default: the training set).")]

@@ -32,9 +32,7 @@ def register(app: typer.Typer, task: str) -> None:
                                                  help="Builder workspace in GiB."),
         strict_type_constraints: bool = typer.Option(False, "-s", "--strict_type_constraints",
                                                      help="Accepted for TAO compatibility."),
-        gen_ds_config: bool = typer.Option(False, "--gen_ds_config", "--gen-ds-config",
-                                           help="Write labels.txt and nvinfer_config.txt next to the engine, "
-                                                "naming the tensors as the ONNX does (NGC's ':0' names too)."),
+        gen_ds_config: o.GenDsConfig = False,
         force: o.Force = False,
     ) -> None:
         from taokit.actions import gen_trt_engine as action

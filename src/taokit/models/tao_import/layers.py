@@ -49,6 +49,9 @@ class TaoNetwork:
     use_pooling: bool = False
     pool_pads: list[int] | None = None  # the stem max-pool's [top, left, bottom, right], as written
     heads: dict[str, str] = field(default_factory=dict)  # role (cov, bbox, predictions) -> layer name
+    # An ONNX source's tensor names and output order ({"input", "cov", "bbox", "bbox_first"}), so that a
+    # re-export names its tensors the same way; empty for Keras files (no tensor names) or unclear outputs.
+    onnx_names: dict[str, object] = field(default_factory=dict)
     dense: tuple[np.ndarray, np.ndarray] | None = None  # a classifier's (out x in weight, bias)
 
     @property
@@ -67,6 +70,16 @@ class Structure:
     eps: float
     use_bias: bool
     conv_pads: dict[str, list[int]]
+
+
+def cov_bbox_order(first: int, second: int) -> tuple[int, int] | None:
+    """(coverage, bbox) positions of DetectNet_v2's two heads from their channel counts, C and 4C, whatever
+    their names or order (tao_deploy picks them the same way); None when the counts are not C and 4C."""
+    if second == 4 * first:
+        return 0, 1
+    if first == 4 * second:
+        return 1, 0
+    return None
 
 
 def bn_name(conv: str) -> str:

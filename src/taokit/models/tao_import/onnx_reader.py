@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from taokit.errors import ModelError
-from taokit.models.tao_import.layers import BatchNorm, Conv, TaoNetwork
+from taokit.models.tao_import.layers import BatchNorm, Conv, TaoNetwork, cov_bbox_order
 
 _PASS = ("Identity", "Dropout")
 _STAGES = {4: (1, 1, 1, 1), 8: (2, 2, 2, 2), 16: (3, 4, 6, 3)}
@@ -236,6 +236,22 @@ def read_onnx(path: Path) -> TaoNetwork:
     return net
 
 
+def _output_names(g: _Graph, convs: list) -> dict[str, object]:
+    """The graph's input and (coverage, bbox) output names as the file writes them, and its output order."""
+    outputs = [o.name for o in g.graph.output]
+    found = []
+    for conv in convs:  # the head's own output, or the Sigmoid (Identity, ...) after it
+        tensor, node = conv.output[0], conv
+        while tensor not in outputs and (node := g.only_consumer(tensor)) is not None:
+            tensor = node.output[0]
+        found.append(tensor if tensor in outputs else None)
+    cov, bbox = found
+    if cov is None or bbox is None:
+        return {}
+    inputs = [i.name for i in g.graph.input if i.name not in g.consts]
+    return {"input": inputs[0], "cov": cov, "bbox": bbox, "bbox_first": outputs.index(bbox) < outputs.index(cov)}
+
+
 def _follow(g: _Graph, node):  # noqa: ANN001, ANN202
     while node is not None and node.op_type in _PASS:
         node = g.only_consumer(node.output[0])
@@ -248,16 +264,14 @@ def _heads(g: _Graph, net: TaoNetwork, features: str) -> None:
         features = nxt.output[0]
     convs = [n for n in (_follow(g, c) for c in g.consumers.get(features, [])) if n is not None and n.op_type == "Conv"]
     if len(convs) == 2:
-        first, second = (_conv(g, n, None) for n in convs)
-        c1, c2 = first.kernel.shape[0], second.kernel.shape[0]
-        if c2 == 4 * c1:
-            cov, bbox = first, second
-        elif c1 == 4 * c2:
-            cov, bbox = second, first
-        else:
-            raise g.fail(f"the two heads have {c1} and {c2} channels; DetectNet_v2's have C and 4C")
-        net.convs["output_cov"], net.convs["output_bbox"] = cov, bbox
+        heads = [_conv(g, n, None) for n in convs]
+        order = cov_bbox_order(heads[0].kernel.shape[0], heads[1].kernel.shape[0])
+        if order is None:
+            raise g.fail(f"the two heads have {heads[0].kernel.shape[0]} and {heads[1].kernel.shape[0]} channels; "
+                         "DetectNet_v2's have C and 4C")
+        net.convs["output_cov"], net.convs["output_bbox"] = heads[order[0]], heads[order[1]]
         net.heads = {"cov": "output_cov", "bbox": "output_bbox"}
+        net.onnx_names = _output_names(g, [convs[order[0]], convs[order[1]]])
         return
     node = _follow(g, g.only_consumer(features))
     while node is not None and node.op_type in ("GlobalAveragePool", "ReduceMean", "AveragePool", "Flatten",

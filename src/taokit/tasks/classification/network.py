@@ -11,13 +11,11 @@ from torch import nn
 from taokit.engine.checkpoint import load_file
 from taokit.errors import ModelError, SpecError
 from taokit.models.names import RESNETS, unavailable_arch
-from taokit.models.pretrained import load_matching
 from taokit.tasks.classification.model import Classifier, ClassifierArch
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import Preprocess
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
-from taokit.tasks.common.tao_import import is_importable, pretrained_tensors
 
 log = logging.getLogger("taokit.classification")
 TASK = "classification"
@@ -77,13 +75,6 @@ def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifi
     data = _taokit_classifier(path) if path is not None else None
     if data is not None:
         model = _from_graph(data, path, arch)  # type: ignore[arg-type]
-    elif path is not None and is_importable(path):
-        model = Classifier(arch)
-        report = load_matching(model, pretrained_tensors(path, model))
-        if report.matched == 0:
-            raise ModelError(f"{path}: no tensor fits the network; check the arch (\"resnet\", TAO's template), "
-                             "n_layers and all_projections")
-        log.info("pretrained %s: %s", path, report.describe())
     else:
         model = Classifier(arch)
         if path is not None:

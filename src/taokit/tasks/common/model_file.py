@@ -66,11 +66,14 @@ def frozen_modules(model: nn.Module) -> list[nn.Module]:
 
 
 def load_pretrained(model: nn.Module, path: Path, hint: str) -> LoadReport:
-    """Initialise `model` from a local weights file; none of its tensors fitting is an error."""
-    tensors = read_state_dict(path)
+    """Initialise `model` from a local weights file: a .pth state dict, or NVIDIA's .hdf5/.onnx (matched by TAO
+    layer name); none of its tensors fitting is an error."""
+    from taokit.tasks.common.tao_import import is_importable, pretrained_tensors
+
+    tensors = pretrained_tensors(path, model) if is_importable(path) else read_state_dict(path)
     report = load_matching(model, tensors)
     own = model.state_dict()
-    if any(".block_1a." in k for k in own) and any(k.startswith("layer1.") or ".layer1." in k for k in tensors):
+    if any("block_1a." in k for k in own) and any(k.startswith("layer1.") or ".layer1." in k for k in tensors):
         # TAO's template and torchvision's ResNet share only conv1: loading one into the other is a mistake.
         raise ModelError(f"{path}: a torchvision ResNet state dict ({report.matched} of {len(own)} tensors fit "
                          "TAO's ResNet template); set the arch to torchvision_resnet to start from it")

@@ -49,17 +49,20 @@ def read_tao_file(path: Path) -> tuple[TaoNetwork, Structure]:
     return net, structure(net)
 
 
-def pretrained_tensors(path: Path, model: nn.Module, prefix: str = "backbone.") -> dict[str, torch.Tensor]:
+def pretrained_tensors(path: Path, model: nn.Module) -> dict[str, torch.Tensor]:
     """An NVIDIA file's tensors for initialising `model` by name and shape (heads optional: NGC's
-    pretrained_* files may be backbones only). Folded BN becomes an identity at the model's epsilon,
-    conv biases move into BN when the model's convs have none, and the model's arch is marked
-    `bn_folded` so fine-tuning keeps those batch norms frozen."""
+    pretrained_* files may be backbones only). The model decides the form: a folded BN becomes an identity
+    at its BatchNorm epsilon, and conv biases move into BN when its convolutions have none. A model with an
+    arch record is marked `bn_folded` when the file's BN was folded, so fine-tuning keeps it frozen."""
     net, _ = read_tao_file(path)
-    arch = model.arch  # type: ignore[union-attr]
-    tensors = state_dict(net, prefix, arch.batch_norm_eps, conv_bias=arch.use_bias)
-    if net.bn_folded:
-        model.arch = replace(arch, extra={**arch.extra, "bn_folded": True})  # type: ignore[union-attr]
-    return tensors
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    eps = norms[0].eps if norms else 1e-3
+    conv_bias = not convs or convs[0].bias is not None  # the stem conv speaks for the backbone
+    arch = getattr(model, "arch", None)
+    if net.bn_folded and arch is not None:
+        model.arch = replace(arch, extra={**arch.extra, "bn_folded": True})
+    return state_dict(net, "backbone.", eps, conv_bias=conv_bias)
 
 
 def read_labels(path: Path) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from taokit.errors import ModelError
+from taokit.models.tao_import.layers import cov_bbox_order
 from taokit.runtime.base import Backend, ModelIO, output_index
 from taokit.runtime.select import open_backend
 from taokit.tasks.common.runner import Runner, model_io
@@ -29,15 +30,6 @@ def load_torch(path: Path) -> tuple[DetectNetV2, ModelIO]:
     return model, model_io(model.arch, INPUT_NAME, OUTPUT_NAMES, model.arch.input_hw)
 
 
-def _by_channels(first: int, second: int) -> tuple[int, int] | None:
-    """(coverage, bbox) indices of two heads from their channel counts: C and 4C."""
-    if second == 4 * first:
-        return 0, 1
-    if first == 4 * second:
-        return 1, 0
-    return None
-
-
 def head_indices(io: ModelIO) -> tuple[int, int] | None:
     """Where the coverage and bbox heads are among the outputs; None when the model does not say yet.
 
@@ -49,7 +41,7 @@ def head_indices(io: ModelIO) -> tuple[int, int] | None:
         return cov, bbox
     channels = io.output_channels
     if len(io.output_names) == 2 and len(channels) == 2 and channels[0] and channels[1]:
-        return _by_channels(channels[0], channels[1])
+        return cov_bbox_order(channels[0], channels[1])
     return None
 
 
@@ -66,23 +58,23 @@ class DetectNetRunner(Runner):
     def __init__(self, backend: Backend, info: ModelInfo, path: Path) -> None:
         super().__init__(backend, OUTPUT_NAMES)
         self.info, self.path = info, path
-        indices = head_indices(backend.io)
-        self._heads = list(indices) if indices is not None else None  # dynamic channels: the first batch says
+        # (coverage, bbox) output positions; None while the ONNX leaves channels dynamic: the first batch says
+        self.heads = head_indices(backend.io)
 
     def predict(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._heads is None:
+        if self.heads is None:
             outputs = self.run_all(batch)
-            indices = _by_channels(outputs[0].shape[1], outputs[1].shape[1]) if len(outputs) == 2 else None
+            indices = cov_bbox_order(outputs[0].shape[1], outputs[1].shape[1]) if len(outputs) == 2 else None
             if indices is None:
                 raise _not_detectnet(self.path, self.backend.io)
             classes = outputs[indices[0]].shape[1]
             if classes != len(self.info.class_names):
                 raise ModelError(f"{self.path}: the model detects {classes} classes and the spec names "
                                  f"{len(self.info.class_names)}; list the model's classes in network order")
-            self._heads = list(indices)
+            self.heads = indices
             return outputs[indices[0]], outputs[indices[1]]
         outputs = self.run_all(batch)
-        return outputs[self._heads[0]], outputs[self._heads[1]]
+        return outputs[self.heads[0]], outputs[self.heads[1]]
 
 
 def open_runner(path: Path, *, backend: str | None = None, device: str | None = None,
@@ -91,11 +83,11 @@ def open_runner(path: Path, *, backend: str | None = None, device: str | None = 
     opened = open_backend(path, load_torch=load_torch, backend=backend, device=device)
     io = opened.io
     heads = head_indices(io)
-    channels_unknown = len(io.output_names) == 2 and not all(io.output_channels or (None,))
+    channels_unknown = len(io.output_names) == 2 and None in (io.output_channels or (None,))
     try:
         if heads is None and not channels_unknown:
             raise _not_detectnet(path, io)
-        info = model_info(path, io, class_names, input_hw)
+        info = _model_info(path, io, class_names, input_hw)
         cov_channels = io.output_channels[heads[0]] if heads is not None and io.output_channels else None
         if cov_channels and cov_channels != len(info.class_names):
             raise ModelError(f"{path}: the model detects {cov_channels} classes and the spec names "
@@ -107,7 +99,7 @@ def open_runner(path: Path, *, backend: str | None = None, device: str | None = 
     return DetectNetRunner(opened, info, path)
 
 
-def model_info(path: Path, io: ModelIO, class_names: list[str] | None,
+def _model_info(path: Path, io: ModelIO, class_names: list[str] | None,
                 input_hw: tuple[int, int] | None) -> ModelInfo:
     arch = DetectNetArch.from_metadata(io.metadata)
     if arch is not None:

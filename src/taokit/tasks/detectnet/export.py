@@ -123,8 +123,7 @@ class BboxFirst(nn.Module):
 def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
     """nvinfer settings for any DetectNet_v2 ONNX, taokit's or NVIDIA's: tensor names exactly as the file has
     them (NGC's `output_cov/Sigmoid:0`), coverage head first; classes from the file's metadata or the spec."""
-    from taokit.runtime.ort_backend import OrtBackend
-    from taokit.tasks.detectnet.backends import head_indices, model_info
+    from taokit.tasks.detectnet.backends import open_runner
 
     typed = spec if isinstance(spec, (DetectNetExperiment, DetectNetInferenceSpec)) else None
     names = None
@@ -132,16 +131,12 @@ def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, 
         names = typed.class_names
     elif isinstance(typed, DetectNetInferenceSpec):
         names = list(typed.inferencer_config.target_classes)
-    backend = OrtBackend(path, "cpu")
-    try:
-        io = backend.io
-        heads = head_indices(io)
-        if heads is None:
-            raise ModelError(f"{path}: not a DetectNet_v2 model: outputs are {', '.join(io.output_names)}; expected "
-                             "a coverage (C channels) and a bbox (4C channels) output")
-        info = model_info(path, io, names, None)
-    finally:
-        backend.close()
+    runner = open_runner(path, backend="onnxruntime", device="cpu", class_names=names)  # checks heads, classes
+    runner.close()
+    if runner.heads is None:
+        raise ModelError(f"{path}: the ONNX leaves its output channels dynamic; DeepStream needs to know which "
+                         "output is the coverage: export it with static channels")
+    info, outputs = runner.info, runner.backend.io.output_names
     props, sections = deepstream_settings(typed, list(info.class_names), info.input_hw)
-    props["output-blob-names"] = [io.output_names[heads[0]], io.output_names[heads[1]]]
+    props["output-blob-names"] = [outputs[runner.heads[0]], outputs[runner.heads[1]]]
     return list(info.class_names), props, sections

@@ -37,9 +37,9 @@ def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[
     if input_hw is None:
         raise ModelError(f"{path}: the file does not state its input size; give it in the spec "
                          "(augmentation_config.preprocessing.output_image_height/width)")
-    extra = {"imported_from": path.name, "bn_folded": net.bn_folded}
-    if path.suffix.lower() == ".onnx":
-        extra["onnx_names"] = _tensor_names(path)
+    extra: dict[str, object] = {"imported_from": path.name, "bn_folded": net.bn_folded}
+    if net.onnx_names:  # a re-export names its tensors as this file does: NGC's DeepStream configs keep fitting
+        extra["onnx_names"] = net.onnx_names
     arch = DetectNetArch(
         arch="resnet", num_layers=shape.num_layers, class_names=tuple(class_names), input_hw=tuple(input_hw),
         activation=net.activation, all_projections=shape.all_projections, template="tao", use_bias=shape.use_bias,
@@ -48,21 +48,3 @@ def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[
     load_into(model, net, shape)
     return model.eval()
 
-
-def _tensor_names(path: Path) -> dict[str, object]:
-    """The source file's tensor names and output order, so that a re-export names its tensors the same way and
-    the DeepStream configs NGC ships (`output-blob-names=output_cov/Sigmoid:0;...`) keep working unchanged."""
-    from taokit.runtime.ort_backend import OrtBackend
-    from taokit.tasks.detectnet.backends import head_indices
-
-    backend = OrtBackend(path, "cpu")
-    try:
-        io = backend.io
-        heads = head_indices(io)
-    finally:
-        backend.close()
-    if heads is None:  # channels left dynamic in the file: keep taokit's own names
-        return {}
-    cov, bbox = heads
-    return {"input": io.input_name, "cov": io.output_names[cov], "bbox": io.output_names[bbox],
-            "bbox_first": bbox < cov}

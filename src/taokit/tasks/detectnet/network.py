@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from taokit.errors import ModelError, SpecError
-from taokit.models.pretrained import load_matching
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
-from taokit.tasks.common.tao_import import is_importable, pretrained_tensors
+from taokit.tasks.common.tao_import import is_importable
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
@@ -52,17 +51,6 @@ def _imported_graph(path: Path, spec: DetectNetExperiment) -> DetectNetV2:
     return import_detectnet(path, spec.class_names, spec.input_hw)
 
 
-def _load_pretrained(model: DetectNetV2, path: Path) -> None:
-    if not is_importable(path):
-        model_file.load_pretrained(model, path, "model_config.pretrained_model_file, arch and num_layers")
-        return
-    report = load_matching(model, pretrained_tensors(path, model))
-    if report.matched == 0:
-        raise ModelError(f"{path}: no tensor fits the network; check model_config.arch (\"resnet\", TAO's template), "
-                         "num_layers and all_projections")
-    log.info("pretrained %s: %s", path, report.describe())
-
-
 def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
     """The network a training run starts from: fresh, pretrained, or a pruned graph (load_graph)."""
     m = spec.model_config_
@@ -79,7 +67,8 @@ def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
     else:
         model = DetectNetV2(arch_from_spec(spec))
         if path is not None:
-            _load_pretrained(model, path)
+            model_file.load_pretrained(model, path, "model_config.pretrained_model_file, arch (\"resnet\": TAO's "
+                                       "template), num_layers and all_projections")
     all_backbone = path is not None and m.freeze_pretrained_layers
     blocks = range(len(model.blocks)) if all_backbone else sorted({int(b) for b in m.freeze_blocks})
     model_file.freeze_blocks(model, blocks, "model_config.freeze_blocks")
