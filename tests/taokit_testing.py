@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# TAO-format spec files of the project's own; NVIDIA's tutorial specs are read in addition where ../shared
+# (or $TAOKIT_SHARED) exists - a user's clone has none.
+OWN_TAO_SPECS = REPO / "tests" / "fixtures" / "tao_specs"
 SHARED = Path(os.environ.get("TAOKIT_SHARED", REPO.parent / "shared"))
-TAO_SPECS = SHARED / "fixtures" / "tao_specs"
+NVIDIA_TAO_SPECS = SHARED / "fixtures" / "tao_specs"
 DEMO_TRAIN_SPEC = REPO / "specs" / "detectnet" / "train.txt"
 
 
@@ -21,6 +24,18 @@ class CliResult:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+
+def tao_spec_folders() -> list[Path]:
+    """Our own TAO spec fixtures, then NVIDIA's where present (for tests that loop instead of parametrize)."""
+    return [OWN_TAO_SPECS, *([NVIDIA_TAO_SPECS] if NVIDIA_TAO_SPECS.is_dir() else [])]
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the first occurrence of `text` in `path` (error messages name it)."""
+    content = path.read_text(encoding="utf-8")
+    assert text in content, f"{text!r} not in {path}"
+    return content[: content.index(text)].count("\n") + 1
 
 
 def run_cli(*args: str | Path) -> CliResult:

@@ -11,6 +11,7 @@ import pytest
 from taokit.errors import SpecError
 from taokit.spec import parse_spec_source
 from taokit.tasks.registry import get_task
+from taokit_testing import line_of
 
 ERROR_RE = re.compile(r"^[^\n]+:\d+(:\d+)?: [^\n]+$")
 FIELD_RE = re.compile(r"^(\s*)([a-z_]{6,})(\s*[:{])", re.M)
@@ -101,5 +102,6 @@ def test_cli_reports_a_broken_spec_without_traceback(tao_specs: Path, tmp_path: 
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert lines == [f"error: {bad}:202:3: training_config: unknown field 'bach_size_per_gpu' "
+    line = line_of(bad, "bach_size_per_gpu")
+    assert lines == [f"error: {bad}:{line}:3: training_config: unknown field 'bach_size_per_gpu' "
                      "(did you mean 'batch_size_per_gpu'?)"]

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 
 from taokit.errors import TaokitError
 from taokit.tasks.registry import get_task
-from taokit_testing import REPO, TAO_SPECS
+from taokit_testing import OWN_TAO_SPECS, REPO, tao_spec_folders
 
-SEEDS = [  # (task, spec file): every real TAO spec we hold, and our own lanenet spec
-    ("detectnet", TAO_SPECS / "detectnet_v2_train_resnet18_kitti.txt"),
-    ("detectnet", TAO_SPECS / "detectnet_v2_inference_kitti_tlt.txt"),
-    ("detectnet", TAO_SPECS / "detectnet_v2_tfrecords_kitti_trainval.txt"),
-    ("classification", TAO_SPECS / "classification_spec.cfg"),
-    ("classification", TAO_SPECS / "train_cats_dogs.yaml"),
+SEED_FILES = [("detectnet", "detectnet_v2_train_resnet18_kitti.txt"), ("detectnet", "detectnet_v2_inference_kitti_tlt.txt"),
+              ("detectnet", "detectnet_v2_tfrecords_kitti_trainval.txt"), ("classification", "classification_spec.cfg"),
+              ("classification", "train_cats_dogs.yaml"), ("lanenet", "lanenet_train_spec.txt")]
+SEEDS = [  # (task, spec file): every TAO spec we hold (ours, and NVIDIA's where ../shared exists), our lanenet spec
+    *((task, folder / name) for folder in tao_spec_folders() for task, name in SEED_FILES),
     ("lanenet", REPO / "specs" / "lanenet" / "train.txt"),
 ]
 FRAGMENTS = ["{", "}", ":", '"', "'", "\n", " ", "[", "]", ",", "#", "\\", "nan", "-inf", "1e999", "-1", "0x1F",
@@ -64,7 +63,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, str]:
     return task, path.suffix, text
 
 
-@pytest.mark.parametrize("task, path", SEEDS, ids=[p.name for _, p in SEEDS])
+@pytest.mark.parametrize("task, path", SEEDS, ids=[f"{p.parent.parent.name}/{p.name}" for _, p in SEEDS])
 def test_the_seed_specs_load(task: str, path: Path) -> None:
     get_task(task).load_spec(path)  # else the fuzzing below would only exercise error paths
 
@@ -108,7 +107,7 @@ def test_a_key_written_in_a_spec_is_not_recorded_with_the_model(tmp_path: Path) 
     """TAO's PyTorch specs carry `encryption_key`; what model files, ONNX metadata and experiment.yaml
     record is the typed config, which has no place for it."""
     spec = tmp_path / "train.yaml"
-    spec.write_text(_texts[TAO_SPECS / "train_cats_dogs.yaml"].replace("tlt_encode", "MY_S3CRET_key"))
+    spec.write_text(_texts[OWN_TAO_SPECS / "train_cats_dogs.yaml"].replace("tlt_encode", "MY_S3CRET_key"))
     task = get_task("classification")
     record = task.spec_record(task.load_spec(spec))
     assert "MY_S3CRET_key" not in str(record) and "MY_S3CRET_key" in spec.read_text()

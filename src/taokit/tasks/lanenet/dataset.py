@@ -36,17 +36,29 @@ def line_thickness(lane_width: int, network_width: int) -> int:
 
 def augment(image: np.ndarray, lanes: list[np.ndarray], spec: LaneNetExperiment, rng: np.random.Generator
             ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Random crop-and-resize (zoom) and horizontal flip; lanes move with the pixels."""
+    """Random zoom (a magnification: crop-and-resize in, pad out) and horizontal flip; lanes move with the pixels.
+
+    Both zooms change the frame, not the pixels: to_network's one resize to the network input does the
+    scaling, so a zoomed image costs no extra resample.
+    """
     a = spec.augmentation_config
     h, w = image.shape[:2]
     lanes = [lane.copy() for lane in lanes]
-    scale = rng.uniform(a.zoom_min, a.zoom_max) if rng.random() < a.crop_and_resize_prob else 1.0
-    if scale < 1.0:
-        cw, ch = int(w * scale), int(h * scale)
+    zoom = rng.uniform(a.zoom_min, a.zoom_max) if rng.random() < a.crop_and_resize_prob else 1.0
+    if zoom > 1.0:  # a window of 1/zoom of each side
+        cw, ch = max(1, int(round(w / zoom))), max(1, int(round(h / zoom)))
         x0, y0 = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
         image = image[y0:y0 + ch, x0:x0 + cw]
         for lane in lanes:
             lane -= (x0, y0)
+    elif zoom < 1.0:  # the image on a black canvas 1/zoom of each side
+        cw, ch = int(round(w / zoom)), int(round(h / zoom))
+        x0, y0 = int(rng.integers(0, cw - w + 1)), int(rng.integers(0, ch - h + 1))
+        canvas = np.zeros((ch, cw, *image.shape[2:]), image.dtype)
+        canvas[y0:y0 + h, x0:x0 + w] = image
+        image = canvas
+        for lane in lanes:
+            lane += (x0, y0)
     if rng.random() < a.horizontal_flip:
         image = image[:, ::-1]
         for lane in lanes:

@@ -10,6 +10,7 @@ from taokit.errors import SpecError
 from taokit.tasks.classification.network import arch_from_spec
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.registry import get_task
+from taokit_testing import line_of
 
 TASK = get_task("classification")
 
@@ -83,21 +84,21 @@ def _copy_with(src: Path, dst: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize(("name", "old", "new", "expected"), [
     ("classification_spec.cfg", "  n_layers: 18", "  n_layer: 18",
-     r"classification_spec\.cfg:3:\d+: model_config: unknown field 'n_layer' \(did you mean 'n_layers'\?\)"),
+     r"classification_spec\.cfg:{line}:\d+: model_config: unknown field 'n_layer' \(did you mean 'n_layers'\?\)"),
     ("classification_spec.cfg", 'arch: "resnet"', 'arch: "resnt"',
-     r"classification_spec\.cfg:2:\d+: model_config\.arch: unknown arch 'resnt' \(did you mean 'resnet'\?\)"),
+     r"classification_spec\.cfg:{line}:\d+: model_config\.arch: unknown arch 'resnt' \(did you mean 'resnet'\?\)"),
     ("classification_spec.cfg", 'input_image_size: "3,224,224"', 'input_image_size: "1,224,224"',
-     r"classification_spec\.cfg:9:\d+: model_config\.input_image_size: taokit trains 3-channel models"),
+     r"classification_spec\.cfg:{line}:\d+: model_config\.input_image_size: taokit trains 3-channel models"),
     ("classification_spec.cfg", "gamma: 0.1", "gamma: 1.5",
-     r"classification_spec\.cfg:43:\d+: train_config\.lr_config\.step\.gamma: "),
+     r"classification_spec\.cfg:{line}:\d+: train_config\.lr_config\.step\.gamma: "),
     ("train_cats_dogs.yaml", "  num_gpus: 1", "  num_gpu: 1",
-     r"train_cats_dogs\.yaml:10:\d+: train: unknown field 'num_gpu' \(did you mean 'num_gpus'\?\)"),
-    ("train_cats_dogs.yaml", 'optim: "adamw"', 'optim: "lamb"', r"train_cats_dogs\.yaml:18:\d+: train\.optim\.optim: "),
+     r"train_cats_dogs\.yaml:{line}:\d+: train: unknown field 'num_gpu' \(did you mean 'num_gpus'\?\)"),
+    ("train_cats_dogs.yaml", 'optim: "adamw"', 'optim: "lamb"', r"train_cats_dogs\.yaml:{line}:\d+: train\.optim\.optim: "),
 ])
 def test_mistakes_point_at_file_and_line(tao_specs: Path, tmp_path: Path, name: str, old: str, new: str,
                                          expected: str) -> None:
     path = _copy_with(tao_specs / name, tmp_path / name, old, new)
-    with pytest.raises(SpecError, match=expected):
+    with pytest.raises(SpecError, match=expected.replace("{line}", str(line_of(path, new)))):
         TASK.load_spec(path)
 
 

@@ -80,7 +80,7 @@ def test_overrides_and_yaml(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("override", "message"), [
     ("augmentation_config.output_width=256", r"augmentation_config\.output_width: 256 differs from the network input"),
-    ("model_config.input_image_width=500", r"input_image_width must be a multiple of 32"),
+    ("model_config.input_image_width=500", r"input_image_width must be a multiple of 8"),
     ("model_config.anchor_stride=0", r"model_config\.anchor_stride"),
 ])
 def test_mistakes_name_the_key(tmp_path: Path, override: str, message: str) -> None:

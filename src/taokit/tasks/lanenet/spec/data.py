@@ -48,8 +48,10 @@ class AugmentationConfig(SpecModel):
     output_height: int = Field(0, ge=0, description="0: model_config.input_image_height")
     horizontal_flip: FlipProbability = 0.5
     crop_and_resize_prob: Probability = 0.5
-    zoom_min: float = Field(1.0, gt=0.0, le=1.0, description="smallest crop, as a fraction of each side")
-    zoom_max: float = Field(1.0, gt=0.0, le=1.0)
+    # A magnification, as the TAO LaneNet guides' specs write it (zoom_min 1.0, zoom_max 2.0): above 1 a crop of
+    # 1/zoom of each side resized back (zoom in), below 1 the image shrunk onto a padded canvas (zoom out).
+    zoom_min: float = Field(1.0, ge=0.25, le=4.0, description="smallest magnification; < 1 zooms out (pads)")
+    zoom_max: float = Field(1.0, ge=0.25, le=4.0, description="largest magnification; 2.0: up to 2x zoom in")
 
     @model_validator(mode="after")
     def _ordered(self) -> AugmentationConfig:

@@ -23,9 +23,9 @@ class ModelConfig(SpecModel):
 
     @model_validator(mode="after")
     def _sizes(self) -> ModelConfig:
-        for name in ("input_image_width", "input_image_height"):
-            if getattr(self, name) % 32:
-                raise ValueError(f"{name} must be a multiple of 32, got {getattr(self, name)}")
+        for name in ("input_image_width", "input_image_height"):  # ENet's encoder and decoder work at stride 8
+            if getattr(self, name) % 8:
+                raise ValueError(f"{name} must be a multiple of 8, got {getattr(self, name)}")
         if self.arch == "resnet" and self.num_layers not in (18, 34):
             raise ValueError(f"resnet num_layers must be 18 or 34 for LaneNet, got {self.num_layers}")
         return self
