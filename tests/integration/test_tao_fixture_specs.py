@@ -1,4 +1,4 @@
-"""Every real TAO spec in ../shared/fixtures parses; the DetectNet_v2 ones validate unchanged."""
+"""Every TAO spec fixture parses (ours, and NVIDIA's where ../shared exists); the DetectNet_v2 ones validate unchanged."""
 
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ def load_spec(path: str | FsPath, schema: type[M], overrides: list[str] | None =
 
 def validate_spec(root: Message, schema: type[M], file: str | None, overrides: list[str] | None = None) -> M:
     """Shape, override and validate an already-parsed source tree."""
-    shaper = Shaper(file)
+    shaper = Shaper(file, protobuf=root.kv_maps)
     data = shaper.message(root, schema, ())
     written = apply_overrides(data, schema, list(overrides or []))
     try:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from taokit.errors import SpecError
-from taokit.spec.annotations import FieldShape, is_bool, is_str, literal_values, shape_of, spec_fields
+from taokit.spec.annotations import FieldShape, is_bool, is_str, literal_values, shape_of, spec_fields, strip
 from taokit.spec.nodes import Entry, Loc, Message, Node, Scalar, Sequence
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 Path = tuple[str | int, ...]
 _TRUE = {"true", "True", "TRUE", "t"}
 _FALSE = {"false", "False", "FALSE", "f"}
+# TAO's DetectNet_v2 and classification protos hold only int32 and uint32 integers (no 64-bit field), so
+# protobuf's text parser refuses anything outside the union of the two ranges.
+_INT32_MIN, _UINT32_MAX = -(2**31), 2**32 - 1
 
 
 def format_path(path: Path) -> str:
@@ -43,8 +46,9 @@ def suggest(name: str, choices: list[str]) -> str:
 class Shaper:
     """Walks a source tree against a pydantic model class; collects locations as it goes."""
 
-    def __init__(self, file: str | None) -> None:
+    def __init__(self, file: str | None, protobuf: bool = False) -> None:
         self.file = file
+        self.protobuf = protobuf  # protobuf text: refuse what NVIDIA's parser refuses (YAML coerces as OmegaConf)
         self.locs: dict[Path, Loc] = {}
 
     def _error(self, reason: str, loc: Loc | None, path: Path) -> SpecError:
@@ -153,7 +157,22 @@ class Shaper:
                 return choices[node.value]  # protobuf enums may be written by number
         if is_bool(annotation) and node.kind == "number" and node.value in (0, 1):
             return bool(node.value)
+        if self.protobuf:
+            self._check_protobuf_number(node, numeric_type(annotation), path)
         return node.value
+
+    def _check_protobuf_number(self, node: Scalar, kind: type | None, path: Path) -> None:
+        if kind is None:
+            return
+        if node.kind == "string":
+            raise self._error(f"expected a number, found the string {_quoted(node.value)} (protobuf text writes "
+                              f"numbers without quotes: {node.value})", node.loc, path)
+        if kind is int and node.kind == "number":
+            if isinstance(node.value, float):
+                raise self._error(f"expected an integer, found {node.value!r}", node.loc, path)
+            if not _INT32_MIN <= node.value <= _UINT32_MAX:
+                raise self._error(f"{node.value} is outside the 32-bit range of TAO's integer fields "
+                                  "(protobuf text refuses it)", node.loc, path)
 
 
 class _Unset:
@@ -177,6 +196,19 @@ def _merge_messages(entries: list[Entry]) -> Node:
             return entry.value
     kv = first.kv_maps if isinstance(first, Message) else True
     return Message(merged, _node_loc(first), kv_maps=kv)
+
+
+def numeric_type(annotation: Any) -> type | None:
+    """int or float for a numeric scalar field (an int Literal counts as int), else None."""
+    choices = literal_values(annotation)
+    if choices:
+        return int if all(isinstance(c, int) and not isinstance(c, bool) for c in choices) else None
+    ann = strip(annotation)[0]
+    return ann if ann in (int, float) else None
+
+
+def _quoted(value: object) -> str:
+    return '"' + str(value) + '"'
 
 
 def _node_loc(node: Node) -> Loc:

@@ -104,6 +104,24 @@ def test_bare_word_for_a_string_field_is_rejected(tmp_path: Path) -> None:
         load_spec(write(tmp_path, "size: 16 inner { name: car }"), Root)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('size: 16 inner { radius: "0.5" }', r'spec\.txt:1:26: inner\.radius: expected a number, found the string "0\.5"'),
+    ('size: "16"', r'size: expected a number, found the string "16" \(protobuf text writes numbers without quotes: 16\)'),
+    ("size: 16.0", r"size: expected an integer, found 16\.0"),
+    ("size: 4294967296", r"size: 4294967296 is outside the 32-bit range of TAO's integer fields"),
+    ("size: -2147483649", r"size: -2147483649 is outside the 32-bit range"),
+])
+def test_protobuf_text_refuses_what_protobufs_parser_refuses(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        load_spec(write(tmp_path, text), Root)
+
+
+def test_the_32_bit_limits_themselves_and_yaml_numbers_in_quotes_load(tmp_path: Path) -> None:
+    assert load_spec(write(tmp_path, "size: 4294967295 count: 2147483647"), Root).size == 4294967295
+    assert load_spec(write(tmp_path, "size: -2147483648"), Root).size == -2147483648
+    yaml_spec = load_spec(write(tmp_path, 'size: "16"\ninner: {radius: "0.5"}\n', "spec.yaml"), Root)
+    assert (yaml_spec.size, yaml_spec.inner.radius) == (16, 0.5)  # YAML coerces, as OmegaConf does for TAO 5
+
 def test_overrides_are_typed_and_checked(tmp_path: Path) -> None:
     path = write(tmp_path, "size: 16")
     spec = load_spec(path, Root, ["count=7", "inner.radius=0.1", "per_class.car.radius=0.2", "names=[p, q]"])
