@@ -43,15 +43,34 @@ def test_inference_takes_tlt_output_flag_and_the_infer_verb(tiny_detector: Path,
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def test_tao_model_file_names_point_at_the_pth(tiny_detector: Path, tmp_path: Path, cli) -> None:
+def test_the_seeds_model_tlt_runs_on_the_pth_beside_it(tiny_detector: Path, tiny_kitti: Path, tmp_path: Path,
+                                                       cli) -> None:
+    """`tao detectnet_v2 evaluate -m .../weights/model.tlt -k $KEY` and inference as the seeds' scripts type them."""
     tlt = tiny_detector / "weights" / "tiny.tlt"
-    result = cli("detectnet_v2", "evaluate", "-m", tlt, "-k", "KEY")
-    assert result.exit_code == 2
-    assert result.stderr.strip().splitlines()[-1] == f"error: {tlt}: taokit writes PyTorch models; use -m {tlt.with_suffix('.pth')}"
+    pth = tlt.with_suffix(".pth")
+    result = cli("detectnet_v2", "evaluate", "-m", tlt, "-k", "KEY", "-r", tmp_path / "eval")
+    assert result.exit_code == 0, result.output
+    assert f"{tlt} does not exist; using taokit's model {pth} beside it" in result.stderr
+    assert not tlt.exists() and (tmp_path / "eval" / "metrics.json").is_file()
+    images = tiny_kitti / "testing" / "image_2"
+    result = cli("detectnet_v2", "inference", "-m", tlt, "-i", images, "-o", tmp_path / "out", "-k", "KEY")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out" / "labels").iterdir())) == 3
+    hdf5 = cli("detectnet_v2", "export", "-m", tlt.with_suffix(".hdf5"), "-o", tmp_path / "m.onnx", "-k", "KEY")
+    assert hdf5.exit_code == 0 and (tmp_path / "m.onnx").is_file(), hdf5.output  # TAO 5's name, same rule
+
+
+def test_an_nvidia_tlt_or_a_missing_one_gets_one_line(tmp_path: Path, cli) -> None:
     encrypted = tmp_path / "resnet18_detector.tlt"
     encrypted.write_bytes(b"\x00encrypted keras model")
+    encrypted.with_suffix(".pth").write_bytes(b"")  # a .pth beside a real .tlt does not stand in for it
     result = cli("detectnet_v2", "export", "-m", encrypted, "-k", "KEY")
     assert result.exit_code == 2 and "a TAO .tlt model" in result.stderr and "Traceback" not in result.output
+    missing = tmp_path / "model.tlt"
+    result = cli("detectnet_v2", "evaluate", "-m", missing, "-k", "KEY")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (f"error: {missing}: file not found (taokit names its models "
+                                                      ".pth, e.g. model.pth)")
 
 
 def test_export_without_a_spec_records_it_for_the_onnx(tiny_detector: Path, tmp_path: Path, cli) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.errors import ModelError
 from taokit.requests import Session
 from taokit.results import Result, Table
@@ -31,7 +31,7 @@ def run(task_name: str, models: list[Path], session: Session, *, batch_size: int
         os.environ["OMP_NUM_THREADS"] = str(threads)
     rows, data = [], {}
     for path in models:
-        check_model_file(path)
+        path = resolve_model_file(path)
         runner = task.open_backend(path, backend=backend, device=requested_device(device, session.gpus,
                                                                                    session.gpu_index))
         c, h, w = runner.io.input_chw

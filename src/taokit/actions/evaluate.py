@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taokit.actions.models import resolve_model
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.engine.status import status_job
 from taokit.requests import EvaluateRequest, Session
 from taokit.results import EvaluationResult
@@ -33,7 +33,7 @@ def run(task_name: str, spec_path: Path | None, model_path: Path | None, session
     task = get_task(task_name)
     task.require("evaluate")
     if model_path is not None:
-        check_model_file(model_path)  # before its recorded spec is looked for
+        model_path = resolve_model_file(model_path)  # before its recorded spec is looked for
     spec = task.load_action_spec("evaluate", spec_path, session.overrides, model_path=model_path)
     model = resolve_model(task, spec, model_path, "evaluate")
     request = EvaluateRequest(

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.engine.status import numeric, status_job
 from taokit.errors import ExportError, ResultsDirError, UsageError
 from taokit.optimize.int8_files import int8_onnx_paths
@@ -59,7 +59,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Exp
     task.require("export")
     if options.data_type not in ("fp32", "fp16", "int8"):
         raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
-    check_model_file(model_path)
+    model_path = resolve_model_file(model_path)
     spec_model = task.find_action_spec("export", spec, session.overrides, model_path=model_path)
     out = output_file or model_path.with_suffix(".onnx")
     if out.suffix != ".onnx":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taokit.actions.models import resolve_model
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.engine.status import numeric, status_job
 from taokit.errors import UsageError
 from taokit.requests import InferenceRequest, Session
@@ -31,7 +31,7 @@ def run(task_name: str, spec_path: Path | None, inputs: str, model_path: Path | 
     task = get_task(task_name)
     task.require("inference")
     if model_path is not None:
-        check_model_file(model_path)  # before its recorded spec is looked for
+        model_path = resolve_model_file(model_path)  # before its recorded spec is looked for
     if session.results_dir is None:
         raise UsageError("inference needs an output directory: pass -o (or -r/--results_dir)")
     spec = task.find_action_spec("inference", spec_path, session.overrides, model_path=model_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.errors import UsageError
 from taokit.spec.base import SpecModel
 from taokit.tasks.base import Task
@@ -15,5 +15,4 @@ def resolve_model(task: Task, spec: SpecModel | None, model_path: Path | None, a
     path = model_path or (task.model_in_spec(spec, action) if spec is not None else None)
     if path is None:
         raise UsageError(f"{action} needs a model: pass -m/--model")
-    check_model_file(path)
-    return path
+    return resolve_model_file(path)

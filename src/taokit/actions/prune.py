@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.engine.status import status_job
 from taokit.errors import ResultsDirError, UsageError
 from taokit.optimize.plan import PruneTarget
@@ -60,12 +60,12 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Pru
 
     task = get_task(task_name)
     task.require("prune")
+    model_path = resolve_model_file(model_path)
     out = output_file or model_path.with_name(f"{model_path.stem}_pruned.pth")
     if out.suffix != ".pth":
         out = out.with_suffix(out.suffix + ".pth") if out.suffix else out.with_suffix(".pth")
     if out.exists() and not options.force:
         raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
-    check_model_file(model_path)
     rules = options.rules
     target = task.prune_target(model_path)
     recorded = read_spec_record(model_path)  # the pruned model keeps the spec it was trained with

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from taokit.actions.evaluate import EvaluateOptions
 from taokit.actions.models import resolve_model
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import resolve_model_file
 from taokit.engine.status import numeric, status_job
 from taokit.errors import UsageError
 from taokit.requests import EvaluateRequest, Session
@@ -22,7 +22,7 @@ def run(task_name: str, spec_path: Path | None, model_path: Path | None, session
     if session.results_dir is None:
         raise UsageError("tune_postprocess needs -r/--results_dir for the tuned specs it writes")
     if model_path is not None:
-        check_model_file(model_path)
+        model_path = resolve_model_file(model_path)
     spec = task.load_action_spec("tune_postprocess", spec_path, session.overrides, model_path=model_path)
     model = resolve_model(task, spec, model_path, "tune_postprocess")
     request = EvaluateRequest(

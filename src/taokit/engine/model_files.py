@@ -1,16 +1,32 @@
 """Checks on a model path before anything opens it, with the hints TAO users need.
 
 TAO names its models `model.tlt` / `model.hdf5` (encrypted Keras) or `.etlt`; taokit writes `model.pth`.
-A TAO command line typed as in a tutorial should say which file to use instead, in one line.
+A TAO command line typed as in a tutorial (`-m results/weights/model.tlt`) runs on taokit's `model.pth`
+beside it; a real NVIDIA file gets a one-line explanation of what to do with it.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from taokit.errors import ModelError
 
+log = logging.getLogger(__name__)
+
 TAO_MODEL_SUFFIXES = (".tlt", ".hdf5", ".h5", ".etlt", ".tltb")
+
+
+def resolve_model_file(path: Path) -> Path:
+    """The file an action opens for -m `path`: itself, or taokit's X.pth where TAO's X.tlt/.hdf5/.etlt does
+    not exist (the seeds' scripts name the file TAO would have written); checked like check_model_file."""
+    if path.suffix.lower() in TAO_MODEL_SUFFIXES and not path.exists():
+        pth = path.with_suffix(".pth")
+        if pth.is_file():
+            log.info("%s does not exist; using taokit's model %s beside it", path, pth)
+            return pth
+    check_model_file(path)
+    return path
 
 
 def check_model_file(path: Path) -> None:
@@ -20,7 +36,7 @@ def check_model_file(path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix in TAO_MODEL_SUFFIXES:
         pth = path.with_suffix(".pth")
-        if pth.is_file():
+        if not path.exists() and pth.is_file():
             raise ModelError(f"{path}: taokit writes PyTorch models; use -m {pth}")
         if path.is_file() and suffix in (".hdf5", ".h5"):
             raise ModelError(f"{path}: a TAO Keras model; import it first (TAO 5, unencrypted): "
