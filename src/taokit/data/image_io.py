@@ -32,9 +32,22 @@ def resize_image(image: np.ndarray, hw: tuple[int, int], interpolation: str = "b
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """Decode an image file as an (H, W, 3) uint8 RGB array (grayscale and RGBA are converted)."""
+    """Decode an image file as an (H, W, 3) uint8 RGB array (grayscale and RGBA are converted).
+
+    The one decoder of training, evaluation and inference, so that a model sees the same pixels in all
+    three (a tuned spec reproduces its numbers through either). PIL reads the header (size limits
+    against decompression bombs); OpenCV decodes, releasing the GIL for the loader threads, with EXIF
+    orientation ignored as TAO's pipelines ignore it (labels are in stored pixels). PIL decodes what
+    OpenCV cannot.
+    """
+    import cv2
+
     try:
         with Image.open(path) as img:
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) \
+                if img.format in _OPENCV_FORMATS and img.mode in ("RGB", "L", "RGBA", "P", "LA", "YCbCr") else None
+            if bgr is not None and bgr.shape[:2] == (img.height, img.width):
+                return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             return np.asarray(img.convert("RGB"))
     except FileNotFoundError:
         raise DataError(f"{path}: image not found") from None
@@ -43,3 +56,6 @@ def read_rgb(path: Path) -> np.ndarray:
                         "a decompression bomb?") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         raise DataError(f"{path}: cannot decode image ({str(err).splitlines()[0][:120]})") from None
+
+
+_OPENCV_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")

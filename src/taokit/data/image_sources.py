@@ -63,10 +63,7 @@ def resolve_inputs(spec: str) -> InputSet:
 
 
 def _read(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # releases the GIL, unlike PIL
-    if image is None:
-        return read_rgb(path)  # formats OpenCV lacks, and a clear error for corrupt files
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return read_rgb(path)  # the decoder evaluation and training use: the same pixels everywhere
 
 
 def iter_frames(inputs: InputSet, skip_unreadable: bool = True,

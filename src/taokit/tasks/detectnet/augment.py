@@ -30,6 +30,17 @@ def crop_and_resize(image: np.ndarray, boxes: np.ndarray, pre: Preprocessing) ->
     return np.ascontiguousarray(image), clip_boxes(boxes, out_w, out_h)
 
 
+def to_source_pixels(boxes: np.ndarray, source_wh: tuple[int, int], pre: Preprocessing) -> np.ndarray:
+    """Boxes in network-input pixels back in the stored image's pixels: crop_and_resize undone."""
+    w, h = source_wh
+    x0 = y0 = 0
+    if pre.crop_right > pre.crop_left and pre.crop_bottom > pre.crop_top:
+        x0, y0 = pre.crop_left, pre.crop_top
+        w, h = min(pre.crop_right, w) - x0, min(pre.crop_bottom, h) - y0
+    ratio = np.array([w / pre.output_image_width, h / pre.output_image_height] * 2)
+    return np.asarray(boxes, np.float64).reshape(-1, 4) * ratio + np.array([x0, y0, x0, y0])
+
+
 def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 from torch.utils.data import DataLoader
 
-from taokit.data.kitti import read_kitti_dataset
+from taokit.data.kitti import format_detection, read_kitti_dataset
+from taokit.data.records import Detection
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, ModelError, UsageError
 from taokit.requests import EvaluateRequest
 from taokit.results import EvaluationResult, Table
+from taokit.tasks.detectnet.augment import to_source_pixels
 from taokit.tasks.detectnet.backends import open_runner
-from taokit.tasks.detectnet.dataset import EvalDataset, collate_eval, to_samples
-from taokit.tasks.detectnet.evaluation import evaluate
+from taokit.tasks.detectnet.dataset import EvalDataset, Sample, collate_eval, to_samples
+from taokit.tasks.detectnet.evaluation import evaluate_detections
 from taokit.tasks.detectnet.metrics import DetectionMetrics, save_pr_curves
 from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec import DetectNetExperiment
@@ -53,7 +57,7 @@ def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> Evaluation
     loader = DataLoader(EvalDataset(samples, spec, strict=opts.strict), batch_size=batch, collate_fn=collate_eval,
                         num_workers=min(spec.training_config.n_workers, 1))
     log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
-    metrics = evaluate(runner.predict, loader, spec, total=len(loader))
+    metrics, found = evaluate_detections(runner.predict, loader, spec, total=len(loader))
     runner.close()
     detections = sum(r.num_det for r in metrics.per_class.values())
     objects = sum(r.num_gt for r in metrics.per_class.values())
@@ -67,11 +71,30 @@ def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> Evaluation
         opts.results_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(opts.results_dir / "metrics.json", json.dumps(metrics.to_dict(), indent=2) + "\n")
         save_pr_curves(metrics, opts.results_dir / "pr_curves.png")
-        lines += [f"metrics: {opts.results_dir / 'metrics.json'}", f"PR curves: {opts.results_dir / 'pr_curves.png'}"]
+        folder = write_detections(opts.results_dir / "detections", samples, found, spec)
+        lines += [f"metrics: {opts.results_dir / 'metrics.json'}", f"PR curves: {opts.results_dir / 'pr_curves.png'}",
+                  f"scored detections (KITTI, image pixels): {folder}"]
     headline = {"mAP": metrics.mAP, "coco_mAP": metrics.map, "AP50": metrics.map_50, "AP75": metrics.map_75,
                 **{f"AP_{name}": r.ap for name, r in metrics.per_class.items()}}
     return EvaluationResult(lines=lines, tables=[_table(metrics)], data={"metrics": metrics.to_dict()},
                             metrics=headline)
+
+
+def write_detections(folder: Path, samples: list[Sample], found: list[list[Detection]],
+                     spec: DetectNetExperiment) -> Path:
+    """The detections evaluate scored, as `inference` writes them: one KITTI file per image, in the stored
+    image's pixels, so they can be rescored (pycocotools) or compared with inference's labels/."""
+    from PIL import Image
+
+    pre = spec.augmentation_config.preprocessing
+    for sample, detections in zip(samples, found, strict=True):
+        with Image.open(sample.image) as image:
+            size = image.size
+        boxes = to_source_pixels(np.array([[d.x1, d.y1, d.x2, d.y2] for d in detections]), size, pre)
+        lines = [format_detection(d.class_name, *box, d.confidence) + "\n"
+                 for d, box in zip(detections, boxes.tolist(), strict=True)]
+        atomic_write_text(folder / f"{Path(sample.image).stem}.txt", "".join(lines))
+    return folder
 
 
 def _table(metrics: DetectionMetrics) -> Table:

@@ -38,6 +38,13 @@ def detect(predict: Predictor, images_u8: torch.Tensor, spec: DetectNetExperimen
 def evaluate(predict: Predictor, batches: Iterable[tuple[torch.Tensor, list, list]], spec: DetectNetExperiment,
              total: int = 0, show_progress: bool = True) -> DetectionMetrics:
     """Run `predict` over (images, gt boxes, gt class ids) batches and compute TAO's metrics."""
+    return evaluate_detections(predict, batches, spec, total, show_progress)[0]
+
+
+def evaluate_detections(predict: Predictor, batches: Iterable[tuple[torch.Tensor, list, list]],
+                        spec: DetectNetExperiment, total: int = 0, show_progress: bool = True
+                        ) -> tuple[DetectionMetrics, list[list[Detection]]]:
+    """TAO's metrics and the detections they scored (network-input pixels), one list per image."""
     params = from_experiment(spec)
     names = spec.class_names
     truth: list[list[BoxLabel]] = []
@@ -47,7 +54,7 @@ def evaluate(predict: Predictor, batches: Iterable[tuple[torch.Tensor, list, lis
         for image_boxes, image_ids in zip(boxes, ids, strict=True):
             truth.append([BoxLabel(names[int(c)], *map(float, b)) for b, c in zip(image_boxes, image_ids,
                                                                                    strict=True)])
-    return evaluate_with_spec(truth, found, spec)
+    return evaluate_with_spec(truth, found, spec), found
 
 
 def validation_preview(model: torch.nn.Module, loader: Iterable[tuple[torch.Tensor, list, list]],

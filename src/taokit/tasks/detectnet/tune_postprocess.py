@@ -104,8 +104,29 @@ def _inference_spec(spec: DetectNetExperiment, best: dict[str, ClusteringConfig]
                               "batch_size": spec.training_config.batch_size_per_gpu,
                               "tlt_config": {"model": str(model)}},
         "bbox_handler_config": {"classwise_bbox_handler_config": {
-            name: {"clustering_config": c.model_dump(mode="json", exclude={"neighborhood_size"})}
+            name: {"clustering_config": as_inference_clustering(c).model_dump(mode="json", exclude={"neighborhood_size"})}
             for name, c in best.items()}}})
+
+
+# The smallest positive float32: what a zero becomes where the inference spec must keep it "set". TAO's
+# proto3 reads a 0 there as unset (NMS IoU 0.3, confidence 0.1); this reads back nonzero in TAO and, against
+# float32 network outputs, keeps exactly what 0 keeps.
+SMALLEST_SET_VALUE = 1e-45
+
+
+def as_inference_clustering(config: ClusteringConfig) -> ClusteringConfig:
+    """The train spec's clustering written so that the inference spec gives the same detections.
+
+    An NMS confidence threshold of 0 keeps every candidate, and candidates already lie above the
+    coverage threshold, so that threshold means the same; an NMS IoU of 0 (suppress any overlap) needs
+    the smallest value proto3 keeps.
+    """
+    update: dict[str, float] = {}
+    if config.nms_confidence_threshold == 0:
+        update["nms_confidence_threshold"] = config.coverage_threshold or SMALLEST_SET_VALUE
+    if config.nms_iou_threshold == 0:
+        update["nms_iou_threshold"] = SMALLEST_SET_VALUE
+    return config.model_copy(update=update)
 
 
 def tune_postprocess(spec: DetectNetExperiment, request: EvaluateRequest) -> Result:
