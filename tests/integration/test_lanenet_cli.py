@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import onnx
@@ -36,8 +37,10 @@ def test_evaluate_writes_metrics_and_a_submission_tusimple_rescores_alike(tiny_l
     lines = [json.loads(line) for line in submission.read_text().splitlines()]
     assert [line["raw_file"] for line in lines] == ["00009.jpg", "00010.jpg", "00011.jpg"]
     assert all(isinstance(line["run_time"], float) for line in lines)
-    rescored = score_files(submission, tiny_lanes / "val_labels" / "label_data_val.json")
-    assert rescored.to_dict() == pytest.approx(metrics["tusimple"])
+    labels = tiny_lanes / "val_labels" / "label_data_val.json"
+    timed = {k: metrics["tusimple_timed"][k] for k in ("accuracy", "fp", "fn")}
+    assert score_files(submission, labels).to_dict() == pytest.approx(timed)  # TuSimple's rule, measured times
+    assert score_files(submission, labels, time_limit_ms=0).to_dict() == pytest.approx(metrics["tusimple"])
     status = json.loads((tmp_path / "status.json").read_text().splitlines()[-1])
     assert status["kpi"]["tusimple_accuracy"] == pytest.approx(metrics["tusimple"]["accuracy"])
 
@@ -144,10 +147,18 @@ def test_gen_trt_engine_without_tensorrt_and_inference_on_a_video(tiny_lanenet: 
     assert len((tmp_path / "video" / "tusimple_predictions.json").read_text().splitlines()) == 4
 
 
+def scored_names(submission: Path) -> list[str]:
+    return [json.loads(line)["raw_file"] for line in submission.read_text().splitlines()]
+
+
 def test_tune_postprocess_recovers_lanes_that_the_spec_clustering_drops(tiny_lanenet: Path, tiny_lanes: Path,
-                                                                      tmp_path: Path, cli) -> None:
+                                                                      tmp_path: Path, cli,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """min_lane_pixels far above any lane's size: the spec finds no lane; the search finds settings that
-    do, and its train spec evaluates to the accuracy it recorded."""
+    do; its train spec evaluates to the accuracy it recorded on a machine of any speed (the clock is made
+    slow here: every frame takes 300 ms), and its inference spec finds the lanes evaluate scored."""
+    import taokit.tasks.lanenet.evaluation as evaluation
+
     model = tiny_lanenet / "weights" / "model.pth"
     out = tmp_path / "tuned"
     overrides = tiny_overrides(tiny_lanes, **{"postprocessing_config.min_lane_pixels": 100000})
@@ -158,8 +169,27 @@ def test_tune_postprocess_recovers_lanes_that_the_spec_clustering_drops(tiny_lan
     assert before == 0.0 and after > 0.0
     rows = (out / "postprocess_search.csv").read_text().splitlines()
     assert rows[0].startswith("candidate,tusimple_accuracy") and len(rows) == 1 + 25
+    ticks = iter(range(0, 10**9, 300))
+    monkeypatch.setattr(evaluation, "clock", lambda: next(ticks) / 1000.0)  # 300 ms between any two readings
     evaluated = cli("lanenet", "evaluate", "-e", out / "spec.txt", "-m", model, "-r", tmp_path / "eval")
     assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert metrics["tusimple"]["accuracy"] == pytest.approx(after, abs=1e-6)
+    assert metrics["tusimple"]["accuracy"] == after
+    timed = metrics["tusimple_timed"]
+    assert timed["accuracy"] == 0.0 and timed["frames_over_time_limit"] == 3 and timed["time_limit_ms"] == 200.0
+    assert "3 of 3 frames took longer than 200 ms on this machine" in evaluated.stderr
+    off = cli("lanenet", "evaluate", "-e", out / "spec.txt", "-m", model, "-r", tmp_path / "off",
+              "evaluation_config.tusimple_time_limit_ms=0")
+    assert off.exit_code == 0 and "took longer" not in off.stderr and "official timed" not in off.stdout
+    images = tmp_path / "val_images"
+    images.mkdir()
+    for name in scored_names(tmp_path / "eval" / "tusimple_predictions.json"):
+        shutil.copy(tiny_lanes / "images" / name, images / name)
+    inferred = cli("lanenet", "inference", "-e", out / "inference_spec.txt", "-i", images, "-o", tmp_path / "infer")
+    assert inferred.exit_code == 0, inferred.output
+    lanes = {json.loads(line)["raw_file"]: json.loads(line)["lanes"]
+             for line in (tmp_path / "infer" / "tusimple_predictions.json").read_text().splitlines()}
+    scored = {json.loads(line)["raw_file"]: json.loads(line)["lanes"]
+              for line in (tmp_path / "eval" / "tusimple_predictions.json").read_text().splitlines()}
+    assert lanes == scored and any(scored.values())
     assert "min_lane_pixels: 100000" not in (out / "inference_spec.txt").read_text()

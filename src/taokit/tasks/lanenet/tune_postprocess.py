@@ -1,7 +1,8 @@
 """`tao lanenet tune_postprocess`: search the lane clustering for the best TuSimple accuracy, no retraining.
 
-The network runs once over the validation images; its lane probabilities and embeddings are kept (the
-embeddings in float16) and re-clustered for every candidate: binary threshold, algorithm (mean-shift
+The network runs once over the validation images; its lane probabilities and, where any candidate's binary
+threshold could pass, its embeddings (a few percent of the pixels) are kept as they are and re-clustered
+for every candidate, so `evaluate` with the tuned spec gives the same accuracy: binary threshold, algorithm (mean-shift
 bandwidth or DBSCAN eps / min samples), minimum lane pixels and the polynomial order. The spec's own
 settings are candidate 0, so the result cannot be worse than what the spec gives. Ties go to fewer false
 positives plus false negatives. Outputs: the train spec and an inference spec with the best
@@ -36,11 +37,20 @@ CANDIDATES = 24
 @dataclass
 class _Outputs:
     prob: list[np.ndarray] = field(default_factory=list)  # (H, W) at network size
-    embedding: list[np.ndarray] = field(default_factory=list)  # (D, H, W) float16
+    # (D, K) embeddings of the K pixels above the lowest candidate threshold, with their (ys, xs): clustering
+    # reads no other pixel, so the dense map rebuilt from them clusters exactly as evaluate's does
+    vectors: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     truth: list[tuple[list[list[float]], list[int], tuple[int, int]]] = field(default_factory=list)
+    embedding_dim: int = 0
+
+    def embedding(self, i: int) -> np.ndarray:
+        ys, xs, vectors = self.vectors[i]
+        dense = np.zeros((self.embedding_dim, *self.prob[i].shape), np.float32)
+        dense[:, ys, xs] = vectors
+        return dense
 
 
-def _run_network(spec: LaneNetExperiment, request: EvaluateRequest) -> _Outputs:
+def _run_network(spec: LaneNetExperiment, request: EvaluateRequest, floor: float) -> _Outputs:
     runner = open_spec_runner(spec, request)
     try:
         samples = evaluation_samples(spec, request)
@@ -48,11 +58,13 @@ def _run_network(spec: LaneNetExperiment, request: EvaluateRequest) -> _Outputs:
         outputs = _Outputs()
         for images, sizes, indices in Progress(len(loader), "network")(loader):
             prob, embedding = runner.predict(images.numpy().astype(np.float32) * (1.0 / 255.0))
+            outputs.embedding_dim = embedding.shape[1]
             for i, index in enumerate(indices.tolist()):
                 image_hw = (int(sizes[i][0]), int(sizes[i][1]))
                 truth, rows = tusimple_truth(samples[index], image_hw, spec)
+                ys, xs = np.nonzero(prob[i, 0] > floor)
                 outputs.prob.append(np.asarray(prob[i, 0], np.float32))
-                outputs.embedding.append(np.asarray(embedding[i], np.float16))
+                outputs.vectors.append((ys, xs, np.asarray(embedding[i][:, ys, xs], np.float32)))
                 outputs.truth.append((truth, rows, image_hw))
     finally:
         runner.close()
@@ -78,9 +90,9 @@ def candidates(base: PostprocessingConfig, count: int, seed: int = 0) -> list[Po
 
 
 def _score(outputs: _Outputs, config: PostprocessingConfig, anchor_stride: int) -> TuSimpleScore:
-    scores = TuSimpleAccumulator()
-    for prob, embedding, (truth, rows, image_hw) in zip(outputs.prob, outputs.embedding, outputs.truth, strict=True):
-        lanes = predict_lanes(prob, embedding.astype(np.float32), image_hw, rows, config, anchor_stride)
+    scores = TuSimpleAccumulator(time_limit_ms=0.0)  # the accuracy evaluate reports first: no time rule
+    for i, (prob, (truth, rows, image_hw)) in enumerate(zip(outputs.prob, outputs.truth, strict=True)):
+        lanes = predict_lanes(prob, outputs.embedding(i), image_hw, rows, config, anchor_stride)
         scores.add([list(lane.xs) for lane in lanes], truth, rows, 0.0)
     return scores.score()
 
@@ -93,8 +105,8 @@ def _describe(c: PostprocessingConfig) -> str:
 
 
 def tune_postprocess(spec: LaneNetExperiment, request: EvaluateRequest) -> Result:
-    outputs = _run_network(spec, request)
     pool = candidates(spec.postprocessing_config, CANDIDATES, seed=spec.random_seed)
+    outputs = _run_network(spec, request, floor=min(c.binary_threshold for c in pool))
     rows: list[list[object]] = []
     scored: list[tuple[TuSimpleScore, int]] = []
     for k in Progress(len(pool), "candidates")(range(len(pool))):
@@ -113,7 +125,8 @@ def _write(request: EvaluateRequest, spec: LaneNetExperiment, best: Postprocessi
     tuned = spec.model_copy(update={"postprocessing_config": best})  # marked as set, so it is written out
     inference = LaneNetInferenceSpec.model_validate({
         "inferencer_config": {"model_path": str(request.model_path),
-                              "batch_size": spec.train_config.batch_size,
+                              "batch_size": request.batch_size or spec.evaluation_config.batch_size
+                              or spec.train_config.batch_size,  # evaluate's batches: the same numbers
                               "anchor_stride": spec.model_config_.anchor_stride},
         "postprocessing_config": best.model_dump(mode="json")})
     atomic_write_text(out / "spec.txt", to_prototext(tuned))

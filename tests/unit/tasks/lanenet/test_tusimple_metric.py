@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from taokit.errors import DataError
-from taokit.tasks.lanenet.tusimple_metric import bench, lane_angle, score_files
+from taokit.tasks.lanenet.tusimple_metric import TuSimpleAccumulator, bench, lane_angle, score_files
 
 ROWS = list(range(200, 400, 10))  # 20 rows
 VERTICAL = [500.0] * 20
@@ -60,6 +60,19 @@ def test_too_many_predictions_or_too_slow_score_zero_with_fp_zero() -> None:
     assert bench([VERTICAL] * 3, gt, ROWS, 10) == (1.0, pytest.approx(2 / 3), 0.0)  # 3 = 1 + 2 is allowed
     assert bench([VERTICAL], gt, ROWS, 200.5) == (0.0, 0.0, 1.0)
     assert bench([VERTICAL], gt, ROWS, 200.0) == (1.0, 0.0, 0.0)
+
+
+def test_the_time_rule_moves_or_turns_off_and_slow_frames_are_counted() -> None:
+    gt = [VERTICAL]
+    assert bench([VERTICAL], gt, ROWS, 5000.0, time_limit_ms=0) == (1.0, 0.0, 0.0)  # 0: no time rule
+    assert bench([VERTICAL], gt, ROWS, 350.0, time_limit_ms=400) == (1.0, 0.0, 0.0)
+    assert bench([VERTICAL], gt, ROWS, 450.0, time_limit_ms=400) == (0.0, 0.0, 1.0)
+    timed, untimed = TuSimpleAccumulator(), TuSimpleAccumulator(time_limit_ms=0)
+    for run_time in (150.0, 250.0, 380.0):
+        timed.add([VERTICAL], gt, ROWS, run_time)
+        untimed.add([VERTICAL], gt, ROWS, run_time)
+    assert (timed.over_time_limit, untimed.over_time_limit) == (2, 0)
+    assert timed.score().accuracy == pytest.approx(1 / 3) and untimed.score().accuracy == 1.0
 
 
 def test_more_than_four_lanes_forgive_one_miss_and_drop_the_worst() -> None:

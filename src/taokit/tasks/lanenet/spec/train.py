@@ -39,3 +39,5 @@ class EvaluationConfig(SpecModel):
     batch_size: int = Field(0, ge=0, description="0: train_config.batch_size")
     culane_lane_width: int = Field(30, ge=1, description="the official tool's line width in pixels")
     culane_iou_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    tusimple_time_limit_ms: float = Field(
+        200.0, ge=0.0, description="TuSimple's rule for its official timed score: slower frames score 0; 0 = off")
