@@ -77,3 +77,10 @@ class NotAvailableYet(TaokitError):
 
 class UsageError(TaokitError):
     """A command-line combination that cannot work."""
+
+
+class GateFailed(TaokitError):
+    """A quality gate (--min_metric, --max_diff, --min_images_per_s) the result does not pass: the run itself
+    worked and its outputs are written, but CI should stop here."""
+
+    exit_code = 3

@@ -39,6 +39,9 @@ Device = Annotated[str | None, typer.Option("--device", help="cpu or cuda[:N] (d
 Classmap = Annotated[Path | None, typer.Option(
     "-cm", "--classmap", "--classmap_json", help="classmap.json of the model's classes (classification).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat corrupt images as errors instead of skipping them.")]
+MinMetric = Annotated[list[str] | None, typer.Option(
+    "--min_metric", "--min-metric", help="Quality gate: exit 3 unless KPI reaches VALUE, e.g. --min_metric mAP=0.8 "
+                                         "(repeatable; KPIs as in status.json).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite output files that already exist.")]
 GenDsConfig = Annotated[bool, typer.Option(
     "--gen_ds_config", "--gen-ds-config",

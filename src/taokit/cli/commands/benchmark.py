@@ -23,8 +23,15 @@ def register(app: typer.Typer, task: str) -> None:
         backend: o.Backend = None,
         device: o.Device = None,
         threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all cores)."),
+        min_images_per_s: float | None = typer.Option(
+            None, "--min_images_per_s", "--min-images-per-s", min=0.0,
+            help="Quality gate: exit 3 when a model runs slower than this (images/s)."),
     ) -> None:
         from taokit.actions import benchmark as action
+        from taokit.actions.gates import check_at_least
 
-        print_result(action.run(task, model, session, batch_size=batch_size, runs=runs, warmup=warmup,
-                                backend=backend, device=device, threads=threads))
+        result = action.run(task, model, session, batch_size=batch_size, runs=runs, warmup=warmup,
+                            backend=backend, device=device, threads=threads)
+        print_result(result)
+        check_at_least("images/s:", {m: d["images_per_s"] for m, d in result.data.items()}, min_images_per_s,
+                       "--min_images_per_s")

@@ -31,9 +31,14 @@ def register(app: typer.Typer, task: str) -> None:
         device: o.Device = None,
         strict: o.Strict = False,
         classmap: o.Classmap = None,
+        min_metric: o.MinMetric = None,
     ) -> None:
         from taokit.actions import evaluate as action
+        from taokit.actions.gates import check_min_metrics, parse_min_metrics
 
+        gates = parse_min_metrics(min_metric)
         options = action.EvaluateOptions(batch_size, image_dir, label_dir, use_training_set,
                                          backend or o.framework_backend(framework), device, strict, classmap)
-        print_result(action.run(task, spec, model, session, options))
+        result = action.run(task, spec, model, session, options)
+        print_result(result)
+        check_min_metrics(result.metrics, gates)

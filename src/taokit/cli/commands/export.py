@@ -36,12 +36,21 @@ def register(app: typer.Typer, task: str) -> None:
         engine_file: Path | None = typer.Option(None, "--engine_file", "--engine-file",
                                                    help="Also build a TensorRT engine (needs TensorRT and a GPU)."),
         force: o.Force = False,
+        max_diff: float | None = typer.Option(
+            None, "--max_diff", "--max-diff", min=0.0,
+            help="Quality gate: exit 3 when an exported model's outputs differ from PyTorch's by more than this "
+                 "(max abs; the INT8 model's too with --data_type int8)."),
     ) -> None:
         from taokit.actions import export as action
+        from taokit.actions.gates import check_at_most
 
         options = action.ExportOptions(
             opset=target_opset, static_batch_size=static_batch_size, data_type=data_type,
             gen_ds_config=gen_ds_config, triton_repo=gen_triton_repo, cal_image_dir=cal_image_dir,
             cal_cache_file=cal_cache_file, cal_batches=batches, cal_batch_size=batch_size,
             trt_version=trt_version, engine_file=engine_file, force=force)
-        print_result(action.run(task, model, output_file, options, session, spec=spec))
+        result = action.run(task, model, output_file, options, session, spec=spec)
+        print_result(result)
+        diffs = {label: result.data[key] for key, label in (("max_abs_diff", "FP32"), ("int8_max_abs_diff", "INT8"))
+                 if key in result.data}
+        check_at_most("max abs diff vs PyTorch:", diffs, max_diff, "--max_diff")
