@@ -26,6 +26,10 @@ def test_validate_reports_what_training_would_skip(tiny_kitti: Path, tmp_path: P
     assert "identical image files" in out and "000004_copy.png" in out
     assert "tram (1)" in out.lower() and "in both training and validation" in out
     assert "objects per target class" in out and (tmp_path / "report" / "box_sizes.png").is_file()
+    gate = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC, "--strict", *tiny_train_overrides(data))
+    assert gate.exit_code == 3 and "cannot be decoded" in gate.stdout  # the report, then the verdict
+    verdict = [line for line in gate.stderr.splitlines() if line.startswith("error:")]
+    assert len(verdict) == 1 and verdict[0].startswith("error: quality gate failed: ") and "(--strict)" in verdict[0]
     other = cli("dataset", "validate", "classification", "-e", DEMO_TRAIN_SPEC)
     assert other.exit_code == 2 and "spec" in other.stderr.lower() and "Traceback" not in other.output
 
@@ -44,6 +48,10 @@ def test_validate_from_the_dataset_convert_spec(tiny_kitti: Path, tmp_path: Path
     assert "fold 0:" in out and "fold 1:" in out and "identical image files" in out and "000001_again.png" in out
     assert "objects per class and fold" in out and "vehicle" in out
     assert (tmp_path / "report" / "box_sizes.png").is_file()
+    assert cli("dataset", "validate", "detectnet", "-d", spec, "--strict", *overrides).exit_code == 3  # a duplicate
+    (data / "training" / "image_2" / "000001_again.png").unlink()
+    clean = cli("dataset", "validate", "detectnet", "-d", spec, "--strict", *overrides)
+    assert clean.exit_code == 0, clean.output
     both = cli("dataset", "validate", "detectnet", "-d", spec, "-e", DEMO_TRAIN_SPEC)
     assert both.exit_code == 2 and "one of the two" in both.stderr
 

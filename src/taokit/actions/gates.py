@@ -1,5 +1,5 @@
-"""Quality gates for CI: thresholds on what evaluate, export and benchmark measured, checked after the
-result is shown. A failed gate is exit 3 with one line naming the number, its value and the threshold."""
+"""Quality gates for CI: thresholds on what evaluate, export and benchmark measured (and dataset validate's
+problems), checked after the result is shown. A failed gate is exit 3 with one line naming the number, its value and the threshold."""
 
 from __future__ import annotations
 
@@ -70,3 +70,10 @@ def check_at_least(label: str, values: Mapping[str, float], limit: float | None,
     under = [f"{name} {value:.3g} < {limit:g}" for name, value in values.items() if not value >= limit]
     if under:
         raise GateFailed(f"quality gate failed: {label} {'; '.join(under)} ({flag})")
+
+
+def check_no_problems(problems: list[str]) -> None:
+    """`dataset validate --strict`: any problem the report found fails the gate, the first one named."""
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise GateFailed(f"quality gate failed: {len(problems)} dataset problem(s): {problems[0]}{more} (--strict)")

@@ -22,8 +22,15 @@ def register(dataset_group: typer.Typer) -> None:
         convert_spec: Path | None = typer.Option(None, "-d", "--dataset_export_spec", "--dataset-export-spec",
                                                  help="Instead of -e: the dataset_convert spec; reports the "
                                                       "folds the conversion would write."),
+        strict: bool = typer.Option(False, "--strict", help="Quality gate: exit 3 when the report finds a problem "
+                                    "(undecodable images, broken labels, duplicates, images in both splits, classes "
+                                    "without objects, no validation data)."),
     ) -> None:
         from taokit.actions import validate as action
+        from taokit.actions.gates import check_no_problems
         from taokit.tasks.registry import canonical
 
-        print_result(action.run(canonical(task), spec, convert_spec, session))
+        result = action.run(canonical(task), spec, convert_spec, session)
+        print_result(result)
+        if strict:
+            check_no_problems(result.data.get("problems", []))

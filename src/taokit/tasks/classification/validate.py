@@ -14,11 +14,12 @@ def validate_dataset(spec: ClassificationSpec, out: Path | None) -> Result:
     train, val, report = load_folders(spec, strict=False)
     val_samples = val.samples if val is not None else []
     scan = scan_images(p for p, _ in [*train.samples, *val_samples])
-    lines = [f"training: {len(train.samples)} images, validation: {len(val_samples)} images", *scan.lines(),
-             *report.warnings()]
-    lines += in_both_splits((p for p, _ in train.samples), (p for p, _ in val_samples))
+    problems = [*scan.problems(), *report.warnings(),
+                *in_both_splits((p for p, _ in train.samples), (p for p, _ in val_samples))]
     if val is None:
-        lines.append("no validation folder: training will not validate (set the validation folder in the spec)")
+        problems.append("no validation folder: training will not validate (set the validation folder in the spec)")
+    lines = [f"training: {len(train.samples)} images, validation: {len(val_samples)} images",
+             f"{scan.images} image(s) decoded", *problems]
     train_counts, val_counts = train.counts(), val.counts() if val is not None else {}
     largest, smallest = max(train_counts.values()), min(train_counts.values())
     if smallest and largest / smallest >= 10:
@@ -30,4 +31,4 @@ def validate_dataset(spec: ClassificationSpec, out: Path | None) -> Result:
         lines.append(f"images per class: {out / 'class_counts.png'}")
     table = Table("images per class", ["class", "training", "validation"],
                   [[name, n, val_counts.get(name, 0)] for name, n in train_counts.items()])
-    return Result(lines=lines, tables=[table], data=scan.data())
+    return Result(lines=lines, tables=[table], data={**scan.data(), "problems": problems})

@@ -21,7 +21,11 @@ class ImageScan:
     duplicates: list[list[str]] = field(default_factory=list)  # groups of byte-identical files
 
     def lines(self) -> list[str]:
-        out = [f"{self.images} image(s) decoded"]
+        return [f"{self.images} image(s) decoded", *self.problems()]
+
+    def problems(self) -> list[str]:
+        """What training would skip or count twice: `dataset validate --strict` fails on any of them."""
+        out = []
         if self.unreadable:
             out.append(f"{len(self.unreadable)} image(s) cannot be decoded (training skips them): "
                        + "; ".join(self.unreadable[:SHOWN]))

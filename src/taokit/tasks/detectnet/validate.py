@@ -30,18 +30,19 @@ def validate_dataset(spec: DetectNetExperiment | DatasetExportConfig, out: Path 
                 counts[names[int(class_id)]][column] += 1
     scan = scan_images(Path(r.image) for r in [*split.train, *split.val])
     boxes = [b for r in [*split.train, *split.val] for b in r.boxes]
-    lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(),
-             *split.report.warnings(), *mapped.warnings()]
-    lines += in_both_splits((Path(r.image) for r in split.train), (Path(r.image) for r in split.val))
+    problems = [*scan.problems(), *split.report.warnings(), *mapped.warnings(),
+                *in_both_splits((Path(r.image) for r in split.train), (Path(r.image) for r in split.val))]
     if not val:
-        lines.append("no validation images: training will not validate (set validation_fold or validation_data_source)")
+        problems.append("no validation images: training will not validate (set validation_fold or "
+                        "validation_data_source)")
     missing = [n for n, (a, _) in counts.items() if a == 0]
     if missing:
-        lines.append(f"target classes without a training object: {', '.join(missing)}; check target_class_mapping")
-    lines += _box_histograms(boxes, out)
+        problems.append(f"target classes without a training object: {', '.join(missing)}; check target_class_mapping")
+    lines = [f"training: {len(train)} images, validation: {len(val)} images", f"{scan.images} image(s) decoded",
+             *problems, *_box_histograms(boxes, out)]
     table = Table("objects per target class", ["class", "training", "validation"],
                   [[n, a, b] for n, (a, b) in counts.items()])
-    return Result(lines=lines, tables=[table], data=scan.data())
+    return Result(lines=lines, tables=[table], data={**scan.data(), "problems": problems})
 
 
 def _validate_conversion(spec: DatasetExportConfig, out: Path | None) -> Result:
@@ -53,8 +54,9 @@ def _validate_conversion(spec: DatasetExportConfig, out: Path | None) -> Result:
     root = Path(source.root_directory_path)  # type: ignore[union-attr]
     records: list[ImageRecord] = [r for fold in folds for r in fold]
     scan = scan_images(root / r.image for r in records)
-    lines = [", ".join(f"fold {i}: {len(fold)} images" for i, fold in enumerate(folds)), *scan.lines(),
-             *report.warnings()]
+    problems = [*scan.problems(), *report.warnings()]
+    lines = [", ".join(f"fold {i}: {len(fold)} images" for i, fold in enumerate(folds)),
+             f"{scan.images} image(s) decoded", *problems]
     names = sorted({b.class_name for r in records for b in r.boxes})
     counts = {name: [0] * len(folds) for name in names}
     for i, fold in enumerate(folds):
@@ -64,7 +66,7 @@ def _validate_conversion(spec: DatasetExportConfig, out: Path | None) -> Result:
     lines += _box_histograms([b for r in records for b in r.boxes], out)
     table = Table("objects per class and fold", ["class", *(f"fold {i}" for i in
                   range(len(folds)))], [[n, *c] for n, c in counts.items()])
-    return Result(lines=lines, tables=[table], data=scan.data())
+    return Result(lines=lines, tables=[table], data={**scan.data(), "problems": problems})
 
 
 def _box_histograms(boxes: list[BoxLabel], out: Path | None) -> list[str]:

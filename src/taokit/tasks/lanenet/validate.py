@@ -24,10 +24,11 @@ def validate_dataset(spec: LaneNetExperiment | LaneConvertSpec, out: Path | None
     else:
         train, val, report = load_splits(spec)
     scan = scan_images(s.image for s in [*train, *val])
-    lines = [f"training: {len(train)} images, validation: {len(val)} images", *scan.lines(), *report.warnings()]
-    lines += in_both_splits((s.image for s in train), (s.image for s in val))
+    problems = [*scan.problems(), *report.warnings(), *in_both_splits((s.image for s in train), (s.image for s in val))]
     if not val and isinstance(spec, LaneNetExperiment):
-        lines.append("no validation images: training will not validate (set dataset_config.validation_data_sources)")
+        problems.append("no validation images: training will not validate (set dataset_config.validation_data_sources)")
+    lines = [f"training: {len(train)} images, validation: {len(val)} images", f"{scan.images} image(s) decoded",
+             *problems]
     limit = spec.postprocessing_config.max_lanes if isinstance(spec, LaneNetExperiment) else 5  # TuSimple's
     per_image = [[len(s.lanes) for s in samples] for samples in (train, val)]
     if max(per_image[0], default=0) > limit:
@@ -44,4 +45,4 @@ def validate_dataset(spec: LaneNetExperiment | LaneConvertSpec, out: Path | None
     counts = [Counter(n) for n in per_image]
     table = Table("images by number of lanes", ["lanes", "training", "validation"],
                   [[k, counts[0][k], counts[1][k]] for k in sorted(set(counts[0]) | set(counts[1]))])
-    return Result(lines=lines, tables=[table], data=scan.data())
+    return Result(lines=lines, tables=[table], data={**scan.data(), "problems": problems})
