@@ -35,10 +35,20 @@ def calibration_images(image_dir: Path | None, default: list[Path], count: int) 
 
 
 class ImageBatches:
-    """Re-iterable batches of preprocessed images (each pass decodes again, keeping memory flat)."""
+    """Re-iterable batches of preprocessed images (each pass decodes again, keeping memory flat).
+
+    Every batch has the same size: TensorRT's calibrator serves one fixed batch shape, and ONNX Runtime's
+    entropy calibrator fails on a shorter last batch. Images beyond the last full batch are left out; with
+    fewer images than one batch, the batch is all of them.
+    """
 
     def __init__(self, paths: list[Path], preprocess: Callable[[Path], np.ndarray], batch_size: int) -> None:
-        self.paths, self.preprocess, self.batch_size = paths, preprocess, batch_size
+        self.batch_size = max(1, min(batch_size, len(paths)))
+        usable = len(paths) - len(paths) % self.batch_size
+        if usable < len(paths):
+            log.info("calibrating on %d of %d images: %d full batches of %d", usable, len(paths),
+                     usable // self.batch_size, self.batch_size)
+        self.paths, self.preprocess = paths[:usable], preprocess
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for start in range(0, len(self.paths), self.batch_size):
