@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.taokit-installed
 
-.PHONY: install test test-fast demo demo-lanenet lint bench clean docker-build docker-image-local gpu-wheels
+.PHONY: install test test-fast demo demo-lanenet lint bench bench-real clean docker-build docker-image-local gpu-wheels
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/cli_startup.py
+
+# Real data side by side with YOLO11n (pip install ultralytics==8.4.190 --no-deps for the peer): EPOCHS=40 or 100.
+EPOCHS ?= 40
+bench-real: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/detectnet_real_data.py --epochs $(EPOCHS)
 
 clean:
 	rm -rf $(VENV) demo_out demo_out_lanenet .pytest_cache

@@ -82,7 +82,7 @@ def test_a_full_disk_is_one_line_and_the_last_checkpoint_survives(tiny_kitti: Pa
 
 def test_two_runs_in_one_results_dir_and_ctrl_c(tiny_kitti: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    first = subprocess.Popen(_train(out, tiny_kitti, epochs=40), env=_env(), stdout=subprocess.DEVNULL,
+    first = subprocess.Popen(_train(out, tiny_kitti, epochs=400), env=_env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600  # a watchdog for a hang, not a speed limit
     while not (out / "checkpoints" / "epoch_001.pth").exists() and time.monotonic() < deadline:
