@@ -28,9 +28,12 @@ class BackboneOptions:
 class Backbone:
     """A feature extractor and what the heads and `freeze_blocks` need to know about it.
 
-    `blocks[i]` is TAO's block i (0 = the stem) as a list of modules, for `freeze_blocks`.
+    `blocks[i]` is TAO's block i (0 = the stem) as a list of modules, for `freeze_blocks`. ResNets also give
+    `stage_channels` and a `module.stage_outputs(x)` (every stage's output), which a detector's neck reads;
+    backbones without them have an empty `stage_channels`.
     """
 
     module: nn.Module
     out_channels: int
     blocks: list[list[nn.Module]] = field(default_factory=list)
+    stage_channels: tuple[int, ...] = ()

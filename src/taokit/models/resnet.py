@@ -27,8 +27,15 @@ class ResNetFeatures(nn.Module):
         self.layer1, self.layer2, self.layer3, self.layer4 = net.layer1, net.layer2, net.layer3, net.layer4
 
     def forward(self, x):  # noqa: ANN001, ANN201 - plain tensor in, tensor out
+        return self.stage_outputs(x)[-1]
+
+    def stage_outputs(self, x):  # noqa: ANN001, ANN201 - layer1 ... layer4 (strides 4, 8, 16, 16 or 32)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        outputs = []
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            x = layer(x)
+            outputs.append(x)
+        return outputs
 
 
 def build_resnet(num_layers: int, options: BackboneOptions) -> Backbone:
@@ -46,7 +53,8 @@ def build_resnet(num_layers: int, options: BackboneOptions) -> Backbone:
     features = ResNetFeatures(net)
     blocks = [[features.conv1, features.bn1], [features.layer1], [features.layer2], [features.layer3],
               [features.layer4]]
-    return Backbone(features, 512 * block.expansion, blocks)  # type: ignore[attr-defined]
+    stages = tuple(w * block.expansion for w in (64, 128, 256, 512))  # type: ignore[attr-defined]
+    return Backbone(features, 512 * block.expansion, blocks, stages)  # type: ignore[attr-defined]
 
 
 def _add_projections(net: ResNet) -> None:

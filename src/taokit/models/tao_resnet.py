@@ -93,6 +93,7 @@ class TaoResNet(nn.Module):
                 names.append(name)
             self.stage_names.append(names)
         self.out_channels = channels
+        self.stage_channels = tuple(w * (4 if bottleneck else 1) for w in _WIDTHS)
         for m in self.modules():
             # torchvision's initialisation (He, fan-out; zero biases): trains from scratch as well as theirs.
             if isinstance(m, nn.Conv2d):
@@ -101,11 +102,17 @@ class TaoResNet(nn.Module):
                     nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stage_outputs(x)[-1]
+
+    def stage_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of block_1 ... block_4 (strides 4, 8, 16, 16 without pooling), for a detector's neck."""
         x = self.pool(self.relu(self.bn_conv1(self.conv1(self.pad1(x)))))
+        outputs = []
         for names in self.stage_names:
             for name in names:
                 x = getattr(self, name)(x)
-        return x
+            outputs.append(x)
+        return outputs
 
 
 def set_conv_pads(net: nn.Module, pads: dict[str, list[int]]) -> None:
@@ -149,4 +156,4 @@ def build_tao_resnet(num_layers: int, options: BackboneOptions) -> Backbone:
                     bias=options.use_bias, eps=options.batch_norm_eps)
     set_conv_pads(net, options.conv_pads)
     blocks = [[net.conv1, net.bn_conv1], *([getattr(net, n) for n in names] for names in net.stage_names)]
-    return Backbone(net, net.out_channels, blocks)
+    return Backbone(net, net.out_channels, blocks, net.stage_channels)

@@ -31,7 +31,7 @@ class ClassifierArch(NetworkArch):
 class Classifier(nn.Module):
     def __init__(self, arch: ClassifierArch) -> None:
         super().__init__()
-        channels = attach_backbone(self, arch, output_stride=32)
+        channels = attach_backbone(self, arch, output_stride=32).out_channels
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(arch.dropout) if arch.dropout > 0 else nn.Identity()
         self.predictions = nn.Linear(channels, len(arch.class_names))

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import typing
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from taokit.models.backbone import Backbone
 
 ARCH_METADATA_KEY = "taokit.arch"  # the record's JSON in exported ONNX metadata
 
@@ -92,8 +95,8 @@ def keep_structure(new: A, loaded: NetworkArch) -> A:
     return replace(new, **{name: getattr(loaded, name) for name in _STRUCTURE})
 
 
-def attach_backbone(net: Any, arch: NetworkArch, output_stride: int) -> int:
-    """Build `arch`'s backbone onto `net` (as .backbone, with TAO's .blocks); returns its output channels."""
+def attach_backbone(net: Any, arch: NetworkArch, output_stride: int) -> Backbone:
+    """Build `arch`'s backbone onto `net` (as .backbone, with TAO's .blocks); returns its record."""
     from taokit.models.backbone import BackboneOptions
     from taokit.models.registry import build_backbone
 
@@ -103,4 +106,4 @@ def attach_backbone(net: Any, arch: NetworkArch, output_stride: int) -> int:
                               batch_norm_eps=arch.batch_norm_eps, conv_pads=arch.conv_pads)
     backbone = build_backbone(arch.arch, arch.num_layers, options)
     net.arch, net.backbone, net.blocks = arch, backbone.module, backbone.blocks
-    return backbone.out_channels
+    return backbone

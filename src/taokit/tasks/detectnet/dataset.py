@@ -52,25 +52,25 @@ def to_samples(records: list[ImageRecord], class_names: list[str], mapping: dict
     return samples
 
 
-def rasterizer_params(spec: DetectNetExperiment) -> RasterizerParams:
+def rasterizer_params(spec: DetectNetExperiment, grid_hw: tuple[int, int]) -> RasterizerParams:
+    """The targets' geometry; `grid_hw` is the model's output grid (its stride decides it, not the spec)."""
     classes = tuple(RasterizerClass(**spec.rasterizer_config(n).model_dump()) for n in spec.class_names)
-    h, w = spec.input_hw
     bbox = spec.model_config_.objective_set.bbox
-    return RasterizerParams(classes, spec.bbox_rasterizer_config.deadzone_radius, (h, w),
-                            (-(-h // 16), -(-w // 16)), bbox.scale, bbox.offset)
+    return RasterizerParams(classes, spec.bbox_rasterizer_config.deadzone_radius, spec.input_hw, grid_hw,
+                            bbox.scale, bbox.offset)
 
 
 class TrainDataset(Dataset):
     """Augmented images with their rasterized targets."""
 
-    def __init__(self, samples: list[Sample], spec: DetectNetExperiment, seed: int, augment_images: bool = True,
-                 strict: bool = False):
+    def __init__(self, samples: list[Sample], spec: DetectNetExperiment, seed: int, grid_hw: tuple[int, int],
+                 augment_images: bool = True, strict: bool = False):
         self.samples = samples
         self.readable = ReadableSamples(len(samples), strict)
         self.pre = spec.augmentation_config.preprocessing
         self.spatial = spec.augmentation_config.spatial_augmentation
         self.color = spec.augmentation_config.color_augmentation
-        self.params = rasterizer_params(spec)
+        self.params = rasterizer_params(spec, grid_hw)
         self.seed = seed
         self.augment_images = augment_images
 

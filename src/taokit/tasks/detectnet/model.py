@@ -1,4 +1,10 @@
-"""The DetectNet_v2 network: a stride-16 backbone with a coverage head and a bbox head (tao.md §3.1)."""
+"""The DetectNet_v2 network: a backbone with a coverage head and a bbox head on one grid (tao.md §3.1).
+
+TAO's grid is stride 16. `output_stride: 8` (a taokit extension) keeps the same two heads and tensor names
+on a grid twice as fine: the stride-16 features are upsampled onto the backbone's stride-8 map and fused
+(an FPN-lite neck), so small objects cover four times as many cells. One grid, not several scales, because
+DeepStream's DetectNet parser reads one coverage and one bbox tensor and derives the stride from their size.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from taokit.errors import SpecError
 from taokit.tasks.common.arch import NetworkArch, attach_backbone
 
-STRIDE = 16
+STRIDES = (16, 8)
 OUTPUT_NAMES = ("output_cov/Sigmoid", "output_bbox/BiasAdd")
 INPUT_NAME = "input_1"
+BACKBONE_STRIDE = 16  # the backbone always runs as TAO's; stride 8 comes from the neck
 
 
 @dataclass(frozen=True)
@@ -21,19 +29,49 @@ class DetectNetArch(NetworkArch):
     dropout_rate: float = 0.0
     bbox_scale: float = 35.0
     bbox_offset: float = 0.5
+    output_stride: int = 16  # files written before stride 8 existed lack the key: they are stride 16
 
     @property
     def grid_hw(self) -> tuple[int, int]:
         h, w = self.input_hw
-        return (-(-h // STRIDE), -(-w // STRIDE))
+        return (-(-h // self.output_stride), -(-w // self.output_stride))
+
+
+class Stride8Neck(nn.Module):
+    """Stride-16 features, reduced and upsampled x2, added to the stride-8 features, then a 3x3 conv."""
+
+    def __init__(self, fine_channels: int, coarse_channels: int, width: int) -> None:
+        super().__init__()
+        self.lateral = nn.Conv2d(fine_channels, width, kernel_size=1)
+        self.reduce = nn.Conv2d(coarse_channels, width, kernel_size=1)
+        self.upsample = nn.Upsample(scale_factor=2, mode="nearest")  # inputs are multiples of 16: exact x2
+        self.smooth = nn.Conv2d(width, width, kernel_size=3, padding=1)
+        self.bn = nn.BatchNorm2d(width, eps=1e-3)
+        self.relu = nn.ReLU()
+
+    def forward(self, fine: torch.Tensor, coarse: torch.Tensor) -> torch.Tensor:
+        fused = self.lateral(fine) + self.upsample(self.reduce(coarse))
+        return self.relu(self.bn(self.smooth(fused)))
 
 
 class DetectNetV2(nn.Module):
-    """Backbone -> (dropout) -> two 1x1 convs: sigmoid coverage (C) and linear bbox (4C) per grid cell."""
+    """Backbone [-> stride-8 neck] -> (dropout) -> two 1x1 convs: sigmoid coverage (C) and linear bbox (4C)."""
 
     def __init__(self, arch: DetectNetArch) -> None:
         super().__init__()
-        channels = attach_backbone(self, arch, STRIDE)
+        if arch.output_stride not in STRIDES:
+            raise SpecError(f"output_stride must be 16 (TAO's) or 8, got {arch.output_stride}",
+                            key="model_config.output_stride")
+        backbone = attach_backbone(self, arch, BACKBONE_STRIDE)
+        channels = backbone.out_channels
+        self.neck: Stride8Neck | None = None
+        if arch.output_stride == 8:
+            if not backbone.stage_channels:
+                raise SpecError(f"output_stride 8 needs a ResNet backbone (arch \"resnet\" or "
+                                f"\"torchvision_resnet\"), not '{arch.arch}'", key="model_config.output_stride")
+            fine = backbone.stage_channels[1]  # block_2: stride 8
+            self.neck = Stride8Neck(fine, channels, width=min(fine, 256))
+            channels = min(fine, 256)
         self.dropout = nn.Dropout2d(arch.dropout_rate) if arch.dropout_rate > 0 else nn.Identity()
         num_classes = len(arch.class_names)
         self.output_cov = nn.Conv2d(channels, num_classes, kernel_size=1)
@@ -44,6 +82,12 @@ class DetectNetV2(nn.Module):
         nn.init.normal_(self.output_bbox.weight, std=0.01)
         nn.init.zeros_(self.output_bbox.bias)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.neck is None:
+            return self.backbone(x)
+        stages = self.backbone.stage_outputs(x)
+        return self.neck(stages[1], stages[-1])
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.dropout(self.backbone(x))
+        features = self.dropout(self.features(x))
         return torch.sigmoid(self.output_cov(features)), self.output_bbox(features)

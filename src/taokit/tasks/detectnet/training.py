@@ -54,7 +54,7 @@ def build_cost(spec: DetectNetExperiment) -> DetectNetCost:
     return DetectNetCost(classes, cf.enable_autoweighting, cf.min_objective_weight, cf.max_objective_weight)
 
 
-def _loaders(spec: DetectNetExperiment, env: TrainEnv) -> tuple[DataLoader, DataLoader | None, EpochSampler,
+def _loaders(spec: DetectNetExperiment, env: TrainEnv, grid_hw: tuple[int, int]) -> tuple[DataLoader, DataLoader | None, EpochSampler,
                                                                  DatasetReport]:
     records = load_training_records(spec.dataset_config, strict=env.strict)
     mapping = spec.dataset_config.target_class_mapping
@@ -65,7 +65,7 @@ def _loaders(spec: DetectNetExperiment, env: TrainEnv) -> tuple[DataLoader, Data
     tc = spec.training_config
     sampler = EpochSampler(len(train), spec.random_seed, rank=env.dist.rank, world_size=env.dist.world_size)
     workers = tc.n_workers
-    train_loader = DataLoader(TrainDataset(train, spec, spec.random_seed, strict=env.strict), batch_size=tc.batch_size_per_gpu,
+    train_loader = DataLoader(TrainDataset(train, spec, spec.random_seed, grid_hw, strict=env.strict), batch_size=tc.batch_size_per_gpu,
                               sampler=sampler, num_workers=workers, persistent_workers=workers > 0,
                               pin_memory=env.device.type == "cuda", prefetch_factor=2 if workers else None)
     val_loader = None
@@ -115,7 +115,7 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
         log.info("augmentation_config.preprocessing.enable_auto_resize is false: images of another size are "
                  "still resized to %dx%d", pre.output_image_width, pre.output_image_height)
     model = build_for_training(spec).to(env.device)
-    train_loader, val_loader, sampler, report = _loaders(spec, env)
+    train_loader, val_loader, sampler, report = _loaders(spec, env, model.arch.grid_hw)
     cost = build_cost(spec)
     adam = spec.training_config.optimizer.adam
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4,

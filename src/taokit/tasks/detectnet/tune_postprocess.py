@@ -103,7 +103,7 @@ def _inference_spec(spec: DetectNetExperiment, best: dict[str, ClusteringConfig]
         "inferencer_config": {"target_classes": spec.class_names, "image_height": h, "image_width": w,
                               "batch_size": spec.evaluation_config.batch_size  # evaluate's batches
                               or spec.training_config.batch_size_per_gpu,
-                              "tlt_config": {"model": str(model)}},
+                              "stride": spec.model_config_.output_stride, "tlt_config": {"model": str(model)}},
         "bbox_handler_config": {"classwise_bbox_handler_config": {
             name: {"clustering_config": as_inference_clustering(c).model_dump(mode="json", exclude={"neighborhood_size"})}
             for name, c in best.items()}}})

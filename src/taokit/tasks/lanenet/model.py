@@ -112,7 +112,7 @@ class ResNetLaneNet(nn.Module):
 
     def __init__(self, arch: LaneNetArch) -> None:
         super().__init__()
-        channels = attach_backbone(self, arch, output_stride=16)
+        channels = attach_backbone(self, arch, output_stride=16).out_channels
         width = 64
         self.lateral4 = _cbr(channels, width, 1)
         self.lateral3 = _cbr(channels // 4, width, 1)  # layer2: 128 (r18/34)

@@ -47,7 +47,9 @@ class InferencerConfig(SpecModel):
     image_channels: Literal[3] = 3
     gpu_index: int = Field(0, ge=0)
     target_classes: list[str]
-    stride: Literal[16] = 16  # DetectNet_v2's output stride; taokit builds no other
+    # The model's output stride (TAO decodes with it). taokit decodes from the output grid's size, so this only
+    # documents the model: 16 for TAO's, 8 for taokit's `output_stride: 8` models.
+    stride: Literal[16, 8] = 16
 
     @model_validator(mode="after")
     def _sizes(self) -> InferencerConfig:

@@ -54,6 +54,9 @@ class ModelConfig(SpecModel):
     freeze_bn: bool = False
     freeze_blocks: list[float] = Field(default_factory=list)
     all_projections: bool = False
+    output_stride: Literal[16, 8] = Field(
+        16, description="taokit extension: the grid's stride; 8 fuses stride-16 features onto the stride-8 map "
+                        "(ResNet backbones) for small objects, same two output tensors")
 
 
 class RasterizerClassConfig(SpecModel):
