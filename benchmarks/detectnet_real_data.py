@@ -207,7 +207,7 @@ def run_yolo(data: Path, epochs: int, out: Path) -> tuple[dict, float, float]:
     model = YOLO("yolo11n.yaml")
     start = time.perf_counter()
     model.train(data=str(out / "data.yaml"), epochs=epochs, imgsz=TILE, device="cpu", workers=1, pretrained=False,
-                plots=False, project=str(out), name="yolo", exist_ok=True, seed=0, val=False, verbose=False)
+                plots=False, project=str(out.resolve()), name="yolo", exist_ok=True, seed=0, val=False, verbose=False)
     train_s = time.perf_counter() - start
     last = YOLO(str(out / "yolo" / "weights" / "last.pt"))
     images = sorted((data / "val" / "image_2").iterdir())

@@ -24,6 +24,7 @@ from taokit.engine.progress import Progress
 from taokit.engine.schedules import Schedule
 from taokit.engine.status import RUNNING, StatusFile
 from taokit.engine.tensorboard import EventWriter
+from taokit.engine.weight_average import WeightAverage
 from taokit.errors import TaokitError
 
 log = logging.getLogger("taokit.train")
@@ -83,8 +84,11 @@ class FitConfig:
     validation_period: int
     log_every_steps: int  # steps between loss lines in TensorBoard and on the progress bar
     use_amp: bool = False
+    ema_decay: float = 0.0  # > 0: validate and save an exponential moving average of the weights
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"FitConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
         for name in ("epochs", "checkpoint_interval", "validation_period", "log_every_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"FitConfig.{name} must be at least 1, got {getattr(self, name)}")
@@ -154,6 +158,7 @@ class _Loop:
         if out.dist.enabled:
             ids = [device.index] if device.type == "cuda" else None
             self.model = nn.parallel.DistributedDataParallel(parts.model, device_ids=ids)
+        self.average = WeightAverage(parts.model, config.ema_decay) if config.ema_decay else None
         self.steps_per_epoch = len(parts.loader)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.start_epoch, self.best, self.best_epoch = 1, -math.inf, None
@@ -170,6 +175,8 @@ class _Loop:
         self.parts.schedule.load_state_dict(state["schedule"])
         for name, obj in self.parts.stateful.items():
             obj.load_state_dict(state["stateful"][name])
+        if self.average is not None and state.get("weight_average"):
+            self.average.load_state_dict(state["weight_average"])
         self.start_epoch = int(state["epoch"]) + 1
         self.best = float(state["best"]) if state["best"] is not None else -math.inf
         self.best_epoch = state["best_epoch"]
@@ -187,14 +194,19 @@ class _Loop:
             "optimizer": self.parts.optimizer.state_dict(), "scaler": self.scaler.state_dict(),
             "schedule": self.parts.schedule.state_dict(),
             "stateful": {k: v.state_dict() for k, v in self.parts.stateful.items()},
+            "weight_average": self.average.state_dict() if self.average is not None else None,
             "best": None if self.best == -math.inf else self.best, "best_epoch": self.best_epoch,
             "rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         }
         ckpt.save_file(self.out.checkpoints / f"epoch_{epoch:03d}.pth", state, kind="checkpoint")
 
+    def trained_model(self) -> nn.Module:
+        """What training produced: the weight average when there is one, else the weights themselves."""
+        return self.average.model if self.average is not None else _unwrap(self.model)
+
     def save_model(self, path: Path, epoch: int, metrics: dict[str, float]) -> None:
-        payload = {**self.parts.model_payload(_unwrap(self.model)), **self.out.model_extras, "epoch": epoch,
+        payload = {**self.parts.model_payload(self.trained_model()), **self.out.model_extras, "epoch": epoch,
                    "metrics": metrics}
         ckpt.save_file(path, payload, kind="model")
 
@@ -233,6 +245,8 @@ class _Loop:
             self.scaler.scale(loss).backward()
             self.scaler.step(parts.optimizer)
             self.scaler.update()
+            if self.average is not None:
+                self.average.update(_unwrap(model))
             loss_sum += loss.detach()
             seen += batch_images(batch)
             step += 1
@@ -303,8 +317,9 @@ def _validate(loop: _Loop, epoch: int) -> dict[str, float]:
     parts = loop.parts
     metrics: dict[str, float] = {}
     if loop.main and parts.validate is not None:
-        model = _unwrap(loop.model)
+        model = loop.trained_model()
         model.eval()
+        _unwrap(loop.model).eval()  # hooks see the training model, in eval mode too
         with torch.no_grad():
             metrics = parts.validate(model)
             loop.events.scalars({f"val/{k}": v for k, v in metrics.items()}, epoch)

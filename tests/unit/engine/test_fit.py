@@ -127,3 +127,48 @@ def test_fit_config_has_no_hidden_defaults() -> None:
     with pytest.raises(ValueError, match="checkpoint_interval must be at least 1"):
         FitConfig(epochs=3, checkpoint_interval=0, first_validation_epoch=1, validation_period=1,
                   log_every_steps=10)
+
+
+def _ema_config(epochs: int) -> FitConfig:
+    return FitConfig(epochs=epochs, checkpoint_interval=1, first_validation_epoch=1, validation_period=1,
+                     log_every_steps=1, ema_decay=0.9)
+
+
+def test_the_weight_average_is_what_is_validated_and_saved(tmp_path: Path) -> None:
+    from taokit.engine.weight_average import WeightAverage
+
+    parts = _parts(_data())
+    seen: list[nn.Module] = []
+    validate = parts.validate
+
+    def recording(net: nn.Module) -> dict[str, float]:
+        seen.append(net)
+        return validate(net)  # type: ignore[misc]
+
+    parts.validate = recording
+    fit(parts, _ema_config(3), FitOutputs(tmp_path, "m"), torch.device("cpu"))
+    saved = load_file(tmp_path / "weights" / "m.pth")["weights"]
+    raw = parts.model.state_dict()
+    assert seen and all(net is not parts.model for net in seen)
+    assert not torch.equal(saved["linear.weight"], raw["linear.weight"])  # the average, not the last step
+    # replaying the average over the same steps gives the saved weights
+    replay_parts = _parts(_data())
+    average = WeightAverage(replay_parts.model, 0.9)
+    for _ in range(3):
+        for batch in _data():
+            replay_parts.model.train()
+            loss, _ = replay_parts.compute_loss(replay_parts.model, batch)
+            replay_parts.optimizer.zero_grad()
+            loss.backward()
+            replay_parts.optimizer.step()
+            average.update(replay_parts.model)
+    torch.testing.assert_close(average.model.state_dict()["linear.weight"], saved["linear.weight"])
+
+
+def test_resume_restores_the_weight_average(tmp_path: Path) -> None:
+    fit(_parts(_data()), _ema_config(4), FitOutputs(tmp_path / "whole", "m"), torch.device("cpu"))
+    fit(_parts(_data()), _ema_config(2), FitOutputs(tmp_path / "split", "m"), torch.device("cpu"))
+    fit(_parts(_data()), _ema_config(4), FitOutputs(tmp_path / "split", "m"), torch.device("cpu"))
+    a = load_file(tmp_path / "whole" / "weights" / "m.pth")["weights"]
+    b = load_file(tmp_path / "split" / "weights" / "m.pth")["weights"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -1,8 +1,9 @@
-"""augmentation_config for DetectNet_v2: crop/resize, then a random affine and a colour transform.
+"""augmentation_config for DetectNet_v2: crop/resize, [a mosaic of four,] a random affine and a colour transform.
 
-Spatial: flip, zoom, translate and rotate are composed into one affine matrix applied with a single
-warp; boxes move with their corners. Colour: hue rotation, saturation, contrast and a per-channel
-shift are composed into one 3x4 matrix applied in one pass (as TAO's colour transform does).
+Spatial: flip, translate, zoom and rotate (TAO's order and semantics) and taokit's 90-degree turns are
+composed into one affine matrix applied with a single warp; boxes move with their corners. Colour: hue
+rotation, saturation, contrast, taokit's brightness and a per-channel shift are composed into one 3x4
+matrix applied in one pass (as TAO's colour transform does).
 """
 
 from __future__ import annotations
@@ -47,46 +48,100 @@ def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     return boxes
 
 
-def spatial_matrix(aug: SpatialAugmentation, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A random 3x3 affine: flips, zoom and rotation about the centre, then a translation."""
-    cx, cy = width / 2.0, height / 2.0
-    sx = -1.0 if rng.random() < aug.hflip_probability else 1.0
-    sy = -1.0 if rng.random() < aug.vflip_probability else 1.0
-    zoom = rng.uniform(aug.zoom_min, aug.zoom_max) if aug.zoom_max != aug.zoom_min else aug.zoom_min
-    angle = 0.0
-    if aug.rotate_rad_max > 0 and rng.random() < aug.rotate_probability:
-        angle = rng.uniform(-aug.rotate_rad_max, aug.rotate_rad_max)
+def _rotation(angle: float, cx: float, cy: float) -> np.ndarray:
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([[c, -s, cx - c * cx + s * cy], [s, c, cy - s * cx - c * cy], [0, 0, 1]], np.float64)
+
+
+def spatial_matrix(aug: SpatialAugmentation, source_wh: tuple[int, int], out_wh: tuple[int, int],
+                   rng: np.random.Generator, centred: bool = False) -> np.ndarray:
+    """A random 3x3 affine from source pixels to output pixels, in the order of TAO's default (MULTISOURCE)
+    loader: flips, translation, zoom with a random placement, rotation about the output centre; then
+    taokit's 90-degree turns.
+
+    As in TAO, `zoom > 1` zooms out (objects shrink by 1/zoom) and the zoomed image lands at a random place:
+    inside the output when it is smaller, covering it when it is larger. `centred` zooms about the centre
+    instead (a mosaic, whose centre is already random).
+    """
+    (sw, sh), (w, h) = source_wh, out_wh
+    m = np.eye(3)
+    if rng.random() < aug.hflip_probability:
+        m = np.array([[-1, 0, sw], [0, 1, 0], [0, 0, 1]], np.float64) @ m
+    if rng.random() < aug.vflip_probability:
+        m = np.array([[1, 0, 0], [0, -1, sh], [0, 0, 1]], np.float64) @ m
     tx = rng.uniform(-aug.translate_max_x, aug.translate_max_x) if aug.translate_max_x else 0.0
     ty = rng.uniform(-aug.translate_max_y, aug.translate_max_y) if aug.translate_max_y else 0.0
-    c, s = math.cos(angle), math.sin(angle)
-    to_origin = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]], np.float64)
-    linear = np.array([[c * zoom * sx, -s * zoom * sy, 0], [s * zoom * sx, c * zoom * sy, 0], [0, 0, 1]])
-    back = np.array([[1, 0, cx + tx], [0, 1, cy + ty], [0, 0, 1]], np.float64)
-    return back @ linear @ to_origin
+    m = np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], np.float64) @ m
+    zoom = rng.uniform(aug.zoom_min, aug.zoom_max) if aug.zoom_max != aug.zoom_min else aug.zoom_min
+    scale = 1.0 / zoom
+    free_x, free_y = w - sw * scale, h - sh * scale  # room left (> 0) or overhang (< 0)
+    if centred:
+        px, py = free_x / 2, free_y / 2
+    else:
+        px, py = rng.uniform(min(0.0, free_x), max(0.0, free_x)), rng.uniform(min(0.0, free_y), max(0.0, free_y))
+    m = np.array([[scale, 0, px], [0, scale, py], [0, 0, 1]], np.float64) @ m
+    if aug.rotate_rad_max > 0 and rng.random() < aug.rotate_probability:
+        m = _rotation(rng.uniform(-aug.rotate_rad_max, aug.rotate_rad_max), w / 2, h / 2) @ m
+    if aug.rotate90_probability and rng.random() < aug.rotate90_probability:
+        turns = int(rng.integers(1, 4)) if w == h else 2  # a quarter turn would not fit a non-square input
+        m = _rotation(turns * math.pi / 2, w / 2, h / 2) @ m
+    return m
 
 
-def warp(image: np.ndarray, boxes: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Warp the image (same size, black border) and the boxes (axis-aligned hull of moved corners)."""
+def move_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Boxes through an affine: the axis-aligned hull of their moved corners, not clipped."""
+    if not len(boxes):
+        return boxes.astype(np.float32).reshape(-1, 4)
+    x1, y1, x2, y2 = boxes.T
+    corners = np.stack([np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x1, y2], 1),
+                        np.stack([x2, y2], 1)], 1)  # (K, 4, 2)
+    moved = corners @ matrix[:2, :2].T + matrix[:2, 2]
+    return np.concatenate([moved.min(1), moved.max(1)], axis=1).astype(np.float32)
+
+
+def warp(image: np.ndarray, boxes: np.ndarray, matrix: np.ndarray, out_wh: tuple[int, int] | None = None
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Warp the image (to `out_wh`, default its own size; black border) and the boxes (clipped hulls)."""
     h, w = image.shape[:2]
-    if np.allclose(matrix, np.eye(3)):
+    out_w, out_h = out_wh or (w, h)
+    if np.allclose(matrix, np.eye(3)) and (out_w, out_h) == (w, h):
         return image, boxes
     # Boxes use continuous coordinates (pixel i spans [i, i+1)); OpenCV puts pixel centres on integers.
     half = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
     pixel_matrix = np.linalg.inv(half) @ matrix @ half
-    image = cv2.warpAffine(image, pixel_matrix[:2], (w, h), flags=cv2.INTER_LINEAR,
+    image = cv2.warpAffine(image, pixel_matrix[:2], (out_w, out_h), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT)
-    if len(boxes):
-        x1, y1, x2, y2 = boxes.T
-        corners = np.stack([np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x1, y2], 1),
-                            np.stack([x2, y2], 1)], 1)  # (K, 4, 2)
-        moved = corners @ matrix[:2, :2].T + matrix[:2, 2]
-        boxes = np.concatenate([moved.min(1), moved.max(1)], axis=1).astype(np.float32)
-    return image, clip_boxes(boxes, w, h)
+    return image, clip_boxes(move_boxes(boxes, matrix), out_w, out_h)
+
+
+def mosaic(pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rng: np.random.Generator
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Four (image, boxes, class ids) of one size H x W on a 2H x 2W canvas, meeting at a random centre.
+
+    Returns the canvas, the boxes clipped to it, their class ids and their areas before clipping (so that
+    a box the canvas cuts to a sliver can be told from a small one).
+    """
+    h, w = pieces[0][0].shape[:2]
+    canvas = np.zeros((2 * h, 2 * w, 3), np.uint8)
+    xc, yc = int(rng.uniform(w / 2, 1.5 * w)), int(rng.uniform(h / 2, 1.5 * h))
+    all_boxes, all_ids, areas = [], [], []
+    for k, (image, boxes, ids) in enumerate(pieces):
+        x0 = xc - w if k in (0, 2) else xc  # top-left, top-right, bottom-left, bottom-right
+        y0 = yc - h if k in (0, 1) else yc
+        cx1, cy1, cx2, cy2 = max(x0, 0), max(y0, 0), min(x0 + w, 2 * w), min(y0 + h, 2 * h)
+        canvas[cy1:cy2, cx1:cx2] = image[cy1 - y0:cy2 - y0, cx1 - x0:cx2 - x0]
+        shifted = boxes.reshape(-1, 4) + np.array([x0, y0, x0, y0], np.float32)
+        areas.append(np.prod(np.clip(shifted[:, 2:] - shifted[:, :2], 0, None), axis=1))
+        all_boxes.append(clip_boxes(shifted.copy(), 2 * w, 2 * h))
+        all_ids.append(ids)
+    return (canvas, np.concatenate(all_boxes).astype(np.float32), np.concatenate(all_ids),
+            np.concatenate(areas).astype(np.float32))
 
 
 def color_matrix(aug: ColorAugmentation, rng: np.random.Generator) -> np.ndarray | None:
     """A random 3x4 colour transform on RGB in [0, 1], or None when colour augmentation is off."""
-    if not (aug.hue_rotation_max or aug.saturation_shift_max or aug.contrast_scale_max or aug.color_shift_stddev):
+    if not (aug.hue_rotation_max or aug.saturation_shift_max or aug.contrast_scale_max or aug.color_shift_stddev
+            or aug.brightness_scale_max):
         return None
     hue = math.radians(rng.uniform(-aug.hue_rotation_max, aug.hue_rotation_max))
     axis = np.ones(3) / math.sqrt(3.0)
@@ -96,8 +151,10 @@ def color_matrix(aug: ColorAugmentation, rng: np.random.Generator) -> np.ndarray
     luma = np.array([0.299, 0.587, 0.114])
     saturate = saturation * np.eye(3) + (1 - saturation) * np.outer(np.ones(3), luma)
     contrast = 1.0 + rng.uniform(-aug.contrast_scale_max, aug.contrast_scale_max)
-    linear = contrast * (saturate @ rotate)
-    offset = (1 - contrast) * aug.contrast_center + rng.normal(0.0, aug.color_shift_stddev or 0.0, 3)
+    # taokit's brightness (HSV's value gain): scales every channel alike, after the contrast
+    brightness = 1.0 + rng.uniform(-aug.brightness_scale_max, aug.brightness_scale_max) if aug.brightness_scale_max else 1.0
+    linear = brightness * contrast * (saturate @ rotate)
+    offset = brightness * (1 - contrast) * aug.contrast_center + rng.normal(0.0, aug.color_shift_stddev or 0.0, 3)
     return np.concatenate([linear, offset[:, None]], axis=1).astype(np.float32)
 
 
@@ -108,11 +165,25 @@ def apply_color(image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def augment(image: np.ndarray, boxes: np.ndarray, spatial: SpatialAugmentation, color: ColorAugmentation,
-            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Training-time augmentation of an image already at the network input size."""
+            rng: np.random.Generator, out_hw: tuple[int, int] | None = None, centred: bool = False,
+            source_area: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training-time augmentation to the network input size (`out_hw`, default the image's own).
+
+    Returns the image, the boxes (clipped) and which boxes to keep: with `min_box_area_fraction`, a box
+    that keeps less than that share of its area (`source_area`, default its area in `image`) is dropped,
+    so that no sliver the crop cut off becomes a target.
+    """
     h, w = image.shape[:2]
-    image, boxes = warp(image, boxes, spatial_matrix(spatial, w, h, rng))
+    out_h, out_w = out_hw or (h, w)
+    matrix = spatial_matrix(spatial, (w, h), (out_w, out_h), rng, centred=centred)
+    image, moved = warp(image, boxes, matrix, (out_w, out_h))
+    keep = np.ones(len(moved), bool)
+    if spatial.min_box_area_fraction > 0 and len(moved):
+        area = source_area if source_area is not None else np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
+        gain = abs(np.linalg.det(matrix[:2, :2]))
+        visible = np.prod(np.clip(moved[:, 2:] - moved[:, :2], 0, None), axis=1)
+        keep = visible >= spatial.min_box_area_fraction * area * gain - 1e-6
     matrix = color_matrix(color, rng)
     if matrix is not None:
         image = apply_color(image, matrix)
-    return image, boxes
+    return image, moved, keep

@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from taokit.data.image_io import read_rgb
 from taokit.data.records import DatasetReport, ImageRecord
 from taokit.tasks.common.readable import ReadableSamples
-from taokit.tasks.detectnet.augment import augment, crop_and_resize
+from taokit.tasks.detectnet.augment import augment, crop_and_resize, mosaic
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 from taokit.tasks.detectnet.targets import RasterizerClass, RasterizerParams, rasterize
 
@@ -72,6 +72,7 @@ class TrainDataset(Dataset):
         self.color = spec.augmentation_config.color_augmentation
         self.params = rasterizer_params(spec, grid_hw)
         self.seed = seed
+        self.epochs = spec.training_config.num_epochs
         self.augment_images = augment_images
 
     def __len__(self) -> int:
@@ -82,16 +83,39 @@ class TrainDataset(Dataset):
         return self.readable.get(index, lambda i: self._load(epoch, i))
 
     def _load(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
-        sample = self.samples[index]
-        image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
+        image, boxes, class_ids = self._resized(index)
         if self.augment_images:
-            rng = np.random.default_rng((self.seed, epoch, index))
-            image, boxes = augment(image, boxes, self.spatial, self.color, rng)
+            image, boxes, class_ids = self.augmented(epoch, index, image, boxes, class_ids)
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-        keep = (w >= max(self.pre.min_bbox_width, 1e-3)) & (h >= max(self.pre.min_bbox_height, 1e-3))
-        t = rasterize(boxes[keep], sample.class_ids[keep], self.params)
+        # as TAO, no target narrower than a pixel (TAO drops them when reading labels; here after augmentation)
+        keep = (w >= max(self.pre.min_bbox_width, 1.0)) & (h >= max(self.pre.min_bbox_height, 1.0))
+        t = rasterize(boxes[keep], class_ids[keep], self.params)
         return (torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(t.cov),
                 torch.from_numpy(t.bbox), torch.from_numpy(t.cov_norm))
+
+    def _resized(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sample = self.samples[index]
+        image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
+        return image, boxes, sample.class_ids
+
+    def mosaic_in(self, epoch: int) -> bool:
+        """Whether epoch `epoch` (1-based) may draw mosaics: not in the last `close_mosaic_epochs`."""
+        return self.spatial.mosaic_probability > 0 and epoch <= self.epochs - self.spatial.close_mosaic_epochs
+
+    def augmented(self, epoch: int, index: int, image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sample as training sees it at `epoch`: every draw seeded by (seed, epoch, index)."""
+        rng = np.random.default_rng((self.seed, epoch, index))
+        area = None
+        tiled = self.mosaic_in(epoch) and rng.random() < self.spatial.mosaic_probability
+        if tiled:
+            others = rng.integers(0, len(self.samples), 3)
+            pieces = [(image, boxes, class_ids), *(self._resized(int(i)) for i in others)]
+            image, boxes, class_ids, area = mosaic(pieces, rng)
+        out_hw = (self.pre.output_image_height, self.pre.output_image_width)
+        image, boxes, keep = augment(image, boxes, self.spatial, self.color, rng, out_hw, centred=tiled,
+                                     source_area=area)
+        return image, boxes[keep], class_ids[keep]
 
 
 class EvalDataset(Dataset):

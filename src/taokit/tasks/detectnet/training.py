@@ -147,5 +147,6 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
     config = FitConfig(epochs=tc.num_epochs, checkpoint_interval=tc.checkpoint_interval or tc.num_epochs,
                        first_validation_epoch=ev.first_validation_epoch,
                        validation_period=ev.validation_period_during_training,
-                       log_every_steps=max(tc.visualizer.scalar_logging_frequency, 1), use_amp=env.use_amp)
+                       log_every_steps=max(tc.visualizer.scalar_logging_frequency, 1), use_amp=env.use_amp,
+                       ema_decay=tc.ema_decay)
     return TrainingSetup(parts, config, report.warnings())

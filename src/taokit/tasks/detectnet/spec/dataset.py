@@ -68,13 +68,30 @@ class Preprocessing(SpecModel):
 
 class SpatialAugmentation(SpecModel):
     hflip_probability: Probability = 0.0
-    vflip_probability: Probability = 0.0
-    zoom_min: float = Field(1.0, gt=0.0)
+    vflip_probability: Probability = Field(
+        0.0, description="read by taokit; TAO's default loader never reads it (no vertical flips there)")
+    zoom_min: float = Field(1.0, gt=0.0)  # as TAO: > 1 zooms out (objects shrink), placed at random
     zoom_max: float = Field(1.0, gt=0.0)
     translate_max_x: float = Field(0.0, ge=0.0)
     translate_max_y: float = Field(0.0, ge=0.0)
     rotate_rad_max: float = Field(0.0, ge=0.0)
-    rotate_probability: Probability = 0.0
+    # TAO replaces an unset (0) probability with 1.0: a spec that only sets rotate_rad_max always rotates
+    rotate_probability: Probability = 1.0
+    rotate90_probability: Probability = Field(
+        0.0, description="taokit extension: probability of a quarter, half or three-quarter turn (half "
+                         "only on non-square inputs); with both flips, every dihedral view of overhead imagery")
+    mosaic_probability: Probability = Field(
+        0.0, description="taokit extension: probability that a training image is a mosaic of four")
+    close_mosaic_epochs: int = Field(
+        0, ge=0, description="taokit extension: the last N epochs train without mosaics (images as they are)")
+    min_box_area_fraction: Unit = Field(
+        0.0, description="taokit extension: drop a box that augmentation leaves with less than this share "
+                         "of its area (slivers cut by the crop or the mosaic)")
+
+    @field_validator("rotate_probability")
+    @classmethod
+    def _unset_is_one(cls, value: float) -> float:
+        return value or 1.0  # proto3 cannot tell 0 from unset, and TAO reads both as 1.0
 
 
 class ColorAugmentation(SpecModel):
@@ -83,6 +100,8 @@ class ColorAugmentation(SpecModel):
     saturation_shift_max: Unit = 0.0
     contrast_scale_max: Unit = 0.0
     contrast_center: Unit = 0.5
+    brightness_scale_max: Unit = Field(
+        0.0, description="taokit extension: brightness gain drawn from 1 +/- this (HSV's value jitter)")
 
 
 class AugmentationConfig(SpecModel):

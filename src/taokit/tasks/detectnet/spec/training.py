@@ -75,6 +75,9 @@ class TrainingConfig(SpecModel):
     n_workers: int = Field(2, ge=0)
     max_queue_size: int = ignored(0, "the data loader prefetches two batches per worker")
     use_multiprocessing: bool = ignored(False, "n_workers > 0 always uses worker processes")
+    ema_decay: float = Field(
+        0.0, ge=0.0, lt=1.0, description="taokit extension: > 0 validates and saves an exponential moving "
+                                         "average of the weights with this decay (e.g. 0.999); 0 = off")
 
 
 class EvaluationBox(SpecModel):
