@@ -100,3 +100,34 @@ def test_validate_lanes(tiny_lanes: Path, tmp_path: Path, cli) -> None:
     assert "missing/0001.jpg" in from_convert.stdout and "no validation images" not in from_convert.stdout
     no_convert = cli("dataset", "validate", "classification", "-d", convert)
     assert no_convert.exit_code == 2 and "no dataset_convert spec" in no_convert.stderr
+
+
+def test_validate_shows_every_augmentation_and_says_when_objects_are_small(tiny_kitti: Path, tmp_path: Path,
+                                                                          cli) -> None:
+    from PIL import Image
+
+    aug = "augmentation_config.spatial_augmentation."
+    keys = {f"{aug}mosaic_probability": 1.0, f"{aug}close_mosaic_epochs": 1, f"{aug}rotate90_probability": 0.5,
+            f"{aug}vflip_probability": 0.5, "augmentation_config.color_augmentation.brightness_scale_max": 0.3}
+    result = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "report",
+                 *tiny_train_overrides(tiny_kitti, **keys))
+    assert result.exit_code == 0, result.output
+    preview = tmp_path / "report" / "augmentation_preview.png"
+    assert str(preview) in result.stdout.replace("\n", "")
+    # as read, flip h+v, zoom, translate, 90-degree turns, mosaic, colour, training, the close-mosaic tail
+    width, height = Image.open(preview).size
+    assert (width + 2) % 9 == 0 and height > 0
+    panel = (width + 2) // 9 - 2
+    assert height == 4 * round(panel * 64 / 96) + 3 * 2  # four rows of 96x64 panels at the same scale
+    # the tiny set's objects are about one 16-pixel cell across: the report says so and what to do
+    out = " ".join(result.stdout.split())
+    assert "objects are small for the grid" in out and "output_stride: 8" in out and "larger input" in out
+    size = {"augmentation_config.preprocessing.output_image_width": 384,
+            "augmentation_config.preprocessing.output_image_height": 256}
+    large = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC, *tiny_train_overrides(tiny_kitti, **size))
+    assert large.exit_code == 0, large.output
+    assert "objects are small" not in large.stdout  # four times the input: ~4.5 cells
+    fine = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC,
+               *tiny_train_overrides(tiny_kitti, **{"model_config.output_stride": 8}))
+    out = " ".join(fine.stdout.split())
+    assert "at stride 8" in out and "output_stride: 8" not in out  # already on: only the input size is left

@@ -42,6 +42,18 @@ def to_source_pixels(boxes: np.ndarray, source_wh: tuple[int, int], pre: Preproc
     return np.asarray(boxes, np.float64).reshape(-1, 4) * ratio + np.array([x0, y0, x0, y0])
 
 
+def to_network_pixels(boxes: np.ndarray, source_wh: tuple[int, int], pre: Preprocessing) -> np.ndarray:
+    """Boxes in the stored image's pixels at the network input, clipped: crop_and_resize's geometry alone."""
+    w, h = source_wh
+    x0 = y0 = 0
+    if pre.crop_right > pre.crop_left and pre.crop_bottom > pre.crop_top:
+        x0, y0 = pre.crop_left, pre.crop_top
+        w, h = min(pre.crop_right, w) - x0, min(pre.crop_bottom, h) - y0
+    ratio = np.array([pre.output_image_width / w, pre.output_image_height / h] * 2, np.float32)
+    moved = (np.asarray(boxes, np.float32).reshape(-1, 4) - np.array([x0, y0, x0, y0], np.float32)) * ratio
+    return clip_boxes(moved, pre.output_image_width, pre.output_image_height)
+
+
 def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)

@@ -83,17 +83,24 @@ class TrainDataset(Dataset):
         return self.readable.get(index, lambda i: self._load(epoch, i))
 
     def _load(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
-        image, boxes, class_ids = self._resized(index)
+        image, boxes, class_ids = self.resized(index)
         if self.augment_images:
             image, boxes, class_ids = self.augmented(epoch, index, image, boxes, class_ids)
-        w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-        # as TAO, no target narrower than a pixel (TAO drops them when reading labels; here after augmentation)
-        keep = (w >= max(self.pre.min_bbox_width, 1.0)) & (h >= max(self.pre.min_bbox_height, 1.0))
-        t = rasterize(boxes[keep], class_ids[keep], self.params)
+        image, boxes, class_ids = self.keep_trainable(image, boxes, class_ids)
+        t = rasterize(boxes, class_ids, self.params)
         return (torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(t.cov),
                 torch.from_numpy(t.bbox), torch.from_numpy(t.cov_norm))
 
-    def _resized(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def keep_trainable(self, image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The boxes that become targets: min_bbox_width/height, and as TAO none narrower than a pixel (TAO
+        drops those when reading labels; here after augmentation, which makes new ones)."""
+        w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        keep = (w >= max(self.pre.min_bbox_width, 1.0)) & (h >= max(self.pre.min_bbox_height, 1.0))
+        return image, boxes[keep], class_ids[keep]
+
+    def resized(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sample `index` at the network input size, before augmentation."""
         sample = self.samples[index]
         image, boxes = crop_and_resize(read_rgb(sample.image), sample.boxes, self.pre)
         return image, boxes, sample.class_ids
@@ -110,7 +117,7 @@ class TrainDataset(Dataset):
         tiled = self.mosaic_in(epoch) and rng.random() < self.spatial.mosaic_probability
         if tiled:
             others = rng.integers(0, len(self.samples), 3)
-            pieces = [(image, boxes, class_ids), *(self._resized(int(i)) for i in others)]
+            pieces = [(image, boxes, class_ids), *(self.resized(int(i)) for i in others)]
             image, boxes, class_ids, area = mosaic(pieces, rng)
         out_hw = (self.pre.output_image_height, self.pre.output_image_width)
         image, boxes, keep = augment(image, boxes, self.spatial, self.color, rng, out_hw, centred=tiled,

@@ -8,8 +8,10 @@ from taokit.data.records import BoxLabel, DatasetReport, ImageRecord
 from taokit.errors import DataError
 from taokit.results import Result, Table
 from taokit.tasks.common.dataset_check import in_both_splits, save_histograms, scan_images
+from taokit.tasks.detectnet.augment_preview import save_preview, small_object_advice
 from taokit.tasks.detectnet.dataset import to_samples
 from taokit.tasks.detectnet.dataset_convert import plan_conversion
+from taokit.tasks.detectnet.network import arch_from_spec
 from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment
 
@@ -38,11 +40,17 @@ def validate_dataset(spec: DetectNetExperiment | DatasetExportConfig, out: Path 
     missing = [n for n, (a, _) in counts.items() if a == 0]
     if missing:
         problems.append(f"target classes without a training object: {', '.join(missing)}; check target_class_mapping")
+    grid_hw = arch_from_spec(spec).grid_hw  # the grid the spec's model predicts on
+    advice = small_object_advice(spec, train, grid_hw)
     lines = [f"training: {len(train)} images, validation: {len(val)} images", f"{scan.images} image(s) decoded",
-             *problems, *_box_histograms(boxes, out)]
+             *problems, *advice, *_box_histograms(boxes, out)]
+    if out is not None and train:
+        save_preview(spec, train, grid_hw, out / "augmentation_preview.png")
+        lines.append(f"what the network sees (each augmentation alone, then as training draws them; tinted "
+                     f"cells are foreground targets): {out / 'augmentation_preview.png'}")
     table = Table("objects per target class", ["class", "training", "validation"],
                   [[n, a, b] for n, (a, b) in counts.items()])
-    return Result(lines=lines, tables=[table], data={**scan.data(), "problems": problems})
+    return Result(lines=lines, tables=[table], data={**scan.data(), "problems": problems, "advice": advice})
 
 
 def _validate_conversion(spec: DatasetExportConfig, out: Path | None) -> Result:

@@ -111,3 +111,16 @@ def test_round_trip_recovers_ground_truth_boxes() -> None:
         assert match, (box, dets)
         d = match[0]
         np.testing.assert_allclose([d.x1, d.y1, d.x2, d.y2], box, atol=1e-3)
+
+
+@pytest.mark.parametrize("min_radius,foreground", [(0.3, False), (1.0, True)])
+def test_peak_coverage_is_the_best_cell_of_each_object_alone(min_radius: float, foreground: bool) -> None:
+    from taokit.tasks.detectnet.targets import peak_coverage
+
+    params = RasterizerParams((RasterizerClass(cov_radius_x=0.4, cov_radius_y=0.4, bbox_min_radius=min_radius),),
+                              0.0, (64, 64), (4, 4))
+    boxes = np.array([[10, 10, 26, 26], [40, 40, 56, 56]], np.float32)  # one cell across, straddling cells
+    peak = peak_coverage(boxes, np.array([0, 0]), params)
+    together = rasterize(boxes, np.array([0, 0]), params).cov[0]
+    assert peak.shape == (2,) and np.isclose(peak.max(), together.max())
+    assert ((peak > 0.5) == foreground).all()
