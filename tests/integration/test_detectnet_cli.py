@@ -169,3 +169,18 @@ def test_image_that_fails_mid_training_in_a_worker_is_skipped_or_one_line(tiny_k
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and "000005.png" in lines[-1] and "Traceback" not in lines[-1]
     assert not any("Traceback" in line for line in lines)
+
+
+def test_training_with_a_loss_mask(tiny_kitti: Path, tmp_path: Path, cli) -> None:
+    """loss_mask_label_filter from a TAO-style block: small cars' cells out of the cost; a misspelt class is
+    one line naming the key."""
+    block = ("{objective_label_filter_configs: [{label_filter: {bbox_dimensions_label_filter: {max_width: 12}}, "
+             "target_class_names: [car]}], mask_multiplier: 0.0}")
+    result = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "masked",
+                 *tiny_train_overrides(tiny_kitti, loss_mask_label_filter=block))
+    assert result.exit_code == 0, result.output
+    assert "loss_mask_label_filter" not in result.output  # no longer reported as ignored
+    bad = cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", tmp_path / "bad",
+              *tiny_train_overrides(tiny_kitti, loss_mask_label_filter=block.replace("[car]", "[cars]")))
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "target_class_names" in bad.stderr and "cars" in bad.stderr

@@ -18,6 +18,7 @@ from taokit.data.image_io import read_rgb
 from taokit.data.records import DatasetReport, ImageRecord
 from taokit.tasks.common.readable import ReadableSamples
 from taokit.tasks.detectnet.augment import augment, crop_and_resize, mosaic
+from taokit.tasks.detectnet.loss_mask import build_loss_mask
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 from taokit.tasks.detectnet.targets import RasterizerClass, RasterizerParams, rasterize
 
@@ -74,6 +75,8 @@ class TrainDataset(Dataset):
         self.seed = seed
         self.epochs = spec.training_config.num_epochs
         self.augment_images = augment_images
+        # (C, 2, H, W) cost weights as a fifth item, only when loss_mask_label_filter has filters
+        self.loss_mask = build_loss_mask(spec.loss_mask_label_filter, spec.class_names)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -88,8 +91,11 @@ class TrainDataset(Dataset):
             image, boxes, class_ids = self.augmented(epoch, index, image, boxes, class_ids)
         image, boxes, class_ids = self.keep_trainable(image, boxes, class_ids)
         t = rasterize(boxes, class_ids, self.params)
-        return (torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(t.cov),
-                torch.from_numpy(t.bbox), torch.from_numpy(t.cov_norm))
+        out = (torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))), torch.from_numpy(t.cov),
+               torch.from_numpy(t.bbox), torch.from_numpy(t.cov_norm))
+        if self.loss_mask is None:
+            return out
+        return (*out, torch.from_numpy(self.loss_mask.rasterize(boxes, class_ids, t.cov, self.params.input_hw)))
 
     def keep_trainable(self, image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

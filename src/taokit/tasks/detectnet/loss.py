@@ -48,16 +48,21 @@ class DetectNetCost:
         return (cov / s, bbox / s) if s > 0 else (0.5, 0.5)
 
     def __call__(self, cov_pred: torch.Tensor, bbox_pred: torch.Tensor, cov_t: torch.Tensor,
-                 bbox_t: torch.Tensor, cov_norm_t: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Predictions (N,C,H,W)/(N,4C,H,W); targets (N,C,H,W)/(N,C,4,H,W)/(N,C,H,W). Returns (loss, logs)."""
+                 bbox_t: torch.Tensor, cov_norm_t: torch.Tensor, mask: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Predictions (N,C,H,W)/(N,4C,H,W); targets (N,C,H,W)/(N,C,4,H,W)/(N,C,H,W); `mask` (N,C,2,H,W)
+        weighs each cell's coverage and bbox cost (loss_mask_label_filter). Returns (loss, logs)."""
         cov_pred = cov_pred.float()
         n, c, h, w = cov_pred.shape
         bbox_pred = bbox_pred.float().view(n, c, 4, h, w)
         fg = self._fg.to(cov_pred.device).view(1, c, 1, 1)
         weight = torch.where(cov_t > 0.5, fg, 1.0 - fg)
         bce = -(cov_t * torch.log(cov_pred + _EPS) + (1.0 - cov_t) * torch.log(1.0 - cov_pred + _EPS))
+        bbox_weight = cov_norm_t
+        if mask is not None:
+            weight, bbox_weight = weight * mask[:, :, 0], bbox_weight * mask[:, :, 1]
         cov_cost = (weight * bce).mean(dim=(0, 2, 3))  # (C,)
-        bbox_cost = ((bbox_pred - bbox_t).abs() * cov_norm_t.unsqueeze(2)).mean(dim=(0, 2, 3, 4))  # (C,)
+        bbox_cost = ((bbox_pred - bbox_t).abs() * bbox_weight.unsqueeze(2)).mean(dim=(0, 2, 3, 4))  # (C,)
         costs = torch.stack([cov_cost, bbox_cost], dim=1)  # (C, 2)
         weights = torch.tensor(self.objective_weights, device=costs.device)
         class_w = torch.tensor(self.class_weights, device=costs.device)

@@ -122,9 +122,9 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
                                  betas=(adam.beta1, adam.beta2), eps=adam.epsilon)
 
     def compute_loss(net: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        images, cov_t, bbox_t, cov_norm_t = (t.to(env.device, non_blocking=True) for t in batch)
+        images, cov_t, bbox_t, cov_norm_t, *mask = (t.to(env.device, non_blocking=True) for t in batch)
         cov, bbox = net(images.float().div_(255.0))
-        return cost(cov, bbox, cov_t, bbox_t, cov_norm_t)
+        return cost(cov, bbox, cov_t, bbox_t, cov_norm_t, mask[0] if mask else None)
 
     def validate(net: nn.Module) -> dict[str, float]:
         metrics = evaluate(torch_predictor(net, env.device), val_loader, spec, total=len(val_loader))

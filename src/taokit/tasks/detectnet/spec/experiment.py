@@ -30,8 +30,7 @@ class DetectNetExperiment(SpecModel):
     training_config: TrainingConfig = TrainingConfig()
     bbox_rasterizer_config: BboxRasterizerConfig = BboxRasterizerConfig()
     automl_config: AutoMLConfig | None = None  # taokit's `tao detectnet automl` settings
-    loss_mask_label_filter: ObjectiveLabelFilter = ignored(
-        ObjectiveLabelFilter, "loss masks by label filter are not implemented")
+    loss_mask_label_filter: ObjectiveLabelFilter = ObjectiveLabelFilter()
     dataset_export_config: list[DatasetExportConfig] = ignored(
         list, "run dataset_convert with its own spec instead")
 
