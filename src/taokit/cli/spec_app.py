@@ -39,6 +39,7 @@ def check(
     verbose: o.Verbose = False,
     overrides: o.Overrides = None,
 ) -> None:
+    from taokit.spec.load import extensions_set
     from taokit.spec.write import to_prototext, to_yaml
     from taokit.tasks.registry import get_task
 
@@ -47,7 +48,10 @@ def check(
     model = task_obj.load_spec(spec, kind, overrides or [])
     writer = to_prototext if output_format == "prototext" else to_yaml
     text = writer(model, include_defaults=True)
-    print_lines([f"# {spec}: valid {task_obj.name} {type(model).__name__}", text.rstrip()])
+    extensions = [f"#   {key}: {about}" for key, about in extensions_set(model)]
+    if extensions:
+        extensions.insert(0, "# taokit extensions this spec sets (TAO would refuse or not read them):")
+    print_lines([f"# {spec}: valid {task_obj.name} {type(model).__name__}", *extensions, text.rstrip()])
 
 
 @app.command("convert", help="Convert a spec between protobuf text format and YAML (by output suffix).")

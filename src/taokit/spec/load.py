@@ -148,6 +148,19 @@ def warn_ignored(model: BaseModel, file: str | None, prefix: str = "") -> None:
             warn_ignored(sub, file, f"{key}{sub_key}.")
 
 
+def extensions_set(model: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, description) of each taokit extension the spec sets: fields described "taokit extension: ..."."""
+    out = []
+    for name in sorted(model.model_fields_set):
+        info = type(model).model_fields[name]
+        key = f"{prefix}{info.alias or name}"
+        if (info.description or "").startswith("taokit extension"):
+            out.append((key, info.description.split(":", 1)[-1].strip()))  # type: ignore[union-attr]
+        for sub_key, sub in _sub_models(getattr(model, name)):
+            out += extensions_set(sub, f"{key}{sub_key}.")
+    return out
+
+
 def _sub_models(value: Any) -> list[tuple[str, BaseModel]]:
     if isinstance(value, BaseModel):
         return [("", value)]

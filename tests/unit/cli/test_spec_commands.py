@@ -40,3 +40,16 @@ def test_bad_override_is_one_line(cli, tao_specs: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip() == ("error: override 'training_config.bach_size_per_gpu=3': training_config: "
                                      "unknown field 'bach_size_per_gpu' (did you mean 'batch_size_per_gpu'?)")
+
+
+def test_check_names_the_taokit_extensions_a_spec_sets(cli, tao_specs: Path) -> None:
+    spec = tao_specs / "detectnet_v2_train_resnet18_kitti.txt"
+    plain = cli("spec", "check", spec, "--task", "detectnet")
+    assert plain.exit_code == 0 and "taokit extensions" not in plain.stdout  # TAO's own spec sets none
+    result = cli("spec", "check", spec, "--task", "detectnet", "model_config.output_stride=8",
+                 "augmentation_config.spatial_augmentation.mosaic_probability=1.0", "training_config.ema_decay=0.999")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.split("random_seed")[0]
+    for key in ("model_config.output_stride", "spatial_augmentation.mosaic_probability", "training_config.ema_decay"):
+        assert key in header
+    assert "output_stride: 8" in result.stdout
