@@ -17,8 +17,15 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+COMMENT = "#"  # a property key starting with it is written as a comment line: `# <value>`
+
+
+def _line(key: str, value: Any) -> str:
+    return f"# {value}" if key.startswith(COMMENT) else f"{key}={_value(value)}"
+
+
 def nvinfer_config(properties: dict[str, Any], classes: dict[str, dict[str, Any]]) -> str:
-    lines = ["[property]"] + [f"{k}={_value(v)}" for k, v in properties.items()]
+    lines = ["[property]"] + [_line(k, v) for k, v in properties.items()]
     for section, attrs in classes.items():
         lines += ["", f"[{section}]"] + [f"{k}={_value(v)}" for k, v in attrs.items()]
     return "\n".join(lines) + "\n"

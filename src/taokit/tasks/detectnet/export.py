@@ -14,7 +14,7 @@ from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.common.calibration import FilePreprocessor
 from taokit.tasks.detectnet.augment import crop_and_resize
-from taokit.tasks.detectnet.model import INPUT_NAME, OUTPUT_NAMES
+from taokit.tasks.detectnet.model import INPUT_NAME, OUTPUT_NAMES, DetectNetArch
 from taokit.tasks.detectnet.network import load_model
 from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec import DetectNetExperiment, DetectNetInferenceSpec
@@ -47,10 +47,16 @@ def calibration_source(spec: DetectNetExperiment | None, chw: tuple[int, int, in
 
 
 def deepstream_settings(spec: DetectNetExperiment | DetectNetInferenceSpec | None, classes: list[str],
-                        hw: tuple[int, int]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+                        hw: tuple[int, int], grid_hw: tuple[int, int] | None = None
+                        ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """nvinfer's [property] entries and one [class-attrs-N] section per class (clustering from the train
-    spec's postprocessing_config or the inference spec's bbox handlers)."""
-    props: dict[str, Any] = {
+    spec's postprocessing_config or the inference spec's bbox handlers); the grid, when known, as a comment."""
+    props: dict[str, Any] = {}
+    if grid_hw is not None:
+        props["#grid"] = (  # a "#" key is a comment line in nvinfer_config.txt
+            f"output grid {grid_hw[1]}x{grid_hw[0]}, stride {hw[1] // grid_hw[1]}: DeepStream's DetectNet parser "
+            "derives the stride from the tensor sizes")
+    props |= {
         "net-scale-factor": 1.0 / 255.0, "offsets": [0.0, 0.0, 0.0], "infer-dims": [3, *hw],
         "model-color-format": 0, "network-type": 0, "num-detected-classes": len(classes),
         "output-blob-names": list(OUTPUT_NAMES), "batch-size": 1, "maintain-aspect-ratio": 0,
@@ -93,7 +99,7 @@ def export_plan(model_path: Path, spec: DetectNetExperiment | None) -> ExportPla
         raise ModelError(f"{model_path}: the model takes {arch.input_hw[1]}x{arch.input_hw[0]} images, the spec "
                          f"{spec.input_hw[1]}x{spec.input_hw[0]}")
     source = calibration_source(spec, (3, *arch.input_hw))
-    props, sections = deepstream_settings(spec, classes, arch.input_hw)
+    props, sections = deepstream_settings(spec, classes, arch.input_hw, arch.grid_hw)
     names = arch.extra.get("onnx_names") or {}
     network: nn.Module = model.eval()
     input_name, outputs = INPUT_NAME, OUTPUT_NAMES
@@ -137,6 +143,8 @@ def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, 
         raise ModelError(f"{path}: the ONNX leaves its output channels dynamic; DeepStream needs to know which "
                          "output is the coverage: export it with static channels")
     info, outputs = runner.info, runner.backend.io.output_names
-    props, sections = deepstream_settings(typed, list(info.class_names), info.input_hw)
+    record = DetectNetArch.from_metadata(runner.backend.io.metadata)  # taokit's own files say their grid
+    props, sections = deepstream_settings(typed, list(info.class_names), info.input_hw,
+                                          record.grid_hw if record is not None else None)
     props["output-blob-names"] = [outputs[runner.heads[0]], outputs[runner.heads[1]]]
     return list(info.class_names), props, sections
