@@ -23,6 +23,18 @@ class ClassCost:
     bbox_target: float
 
 
+def anchored_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """IoU of boxes given as distances (left, top, right, bottom) from the same cell centre, (..., 4, H, W)
+    -> (..., H, W); 0 where the target has no box. Distances in any common unit."""
+    p, t = pred.clamp(min=0), target
+    width = torch.minimum(p[..., 0, :, :], t[..., 0, :, :]) + torch.minimum(p[..., 2, :, :], t[..., 2, :, :])
+    height = torch.minimum(p[..., 1, :, :], t[..., 1, :, :]) + torch.minimum(p[..., 3, :, :], t[..., 3, :, :])
+    inter = width.clamp(min=0) * height.clamp(min=0)
+    area_p = (p[..., 0, :, :] + p[..., 2, :, :]) * (p[..., 1, :, :] + p[..., 3, :, :])
+    area_t = (t[..., 0, :, :] + t[..., 2, :, :]) * (t[..., 1, :, :] + t[..., 3, :, :])
+    return torch.where(area_t > 0, inter / (area_p + area_t - inter).clamp(min=_EPS), torch.zeros_like(inter))
+
+
 class DetectNetCost:
     """Sum over classes and objectives of mean cost x normalised class weight x objective weight.
 
@@ -32,9 +44,10 @@ class DetectNetCost:
     """
 
     def __init__(self, classes: list[ClassCost], autoweighting: bool = False,
-                 min_weight: float = 1e-4, max_weight: float = 0.9999) -> None:
+                 min_weight: float = 1e-4, max_weight: float = 0.9999, iou_aware: bool = False) -> None:
         self.classes = classes
         self.autoweighting = autoweighting
+        self.iou_aware = iou_aware
         self.min_weight, self.max_weight = min_weight, max_weight
         total = sum(c.class_weight for c in classes) or 1.0
         self.class_weights = [c.class_weight / total for c in classes]
@@ -56,7 +69,9 @@ class DetectNetCost:
         n, c, h, w = cov_pred.shape
         bbox_pred = bbox_pred.float().view(n, c, 4, h, w)
         fg = self._fg.to(cov_pred.device).view(1, c, 1, 1)
-        weight = torch.where(cov_t > 0.5, fg, 1.0 - fg)
+        weight = torch.where(cov_t > 0.5, fg, 1.0 - fg)  # foreground as drawn, before any IoU scaling
+        if self.iou_aware:
+            cov_t = cov_t * anchored_iou(bbox_pred.detach(), bbox_t)
         bce = -(cov_t * torch.log(cov_pred + _EPS) + (1.0 - cov_t) * torch.log(1.0 - cov_pred + _EPS))
         bbox_weight = cov_norm_t
         if mask is not None:

@@ -73,3 +73,39 @@ def test_gradients_flow_and_are_finite() -> None:
     total, _ = _cost()(cov_p, bbox_p, cov_t, bbox_t, norm_t)
     total.backward()
     assert torch.isfinite(cov_p.grad).all() and bbox_p.grad.abs().sum() > 0
+
+
+def test_anchored_iou_is_the_iou_of_the_decoded_boxes() -> None:
+    from taokit.tasks.detectnet.loss import anchored_iou
+
+    torch.manual_seed(0)
+    pred, target = torch.rand(2, 1, 4, 3, 5) * 2, torch.rand(2, 1, 4, 3, 5) * 2
+    target[0, 0, :, 1, 1] = 0.0  # a background cell: no target box
+    got = anchored_iou(pred, target)
+    for idx in [(0, 0, 2, 3), (1, 0, 0, 4), (0, 0, 1, 1)]:
+        n, c, i, j = idx
+        p, t = pred[n, c, :, i, j], target[n, c, :, i, j]
+        box_p, box_t = torch.stack([-p[0], -p[1], p[2], p[3]]), torch.stack([-t[0], -t[1], t[2], t[3]])
+        wh = (torch.minimum(box_p[2:], box_t[2:]) - torch.maximum(box_p[:2], box_t[:2])).clamp(min=0)
+        inter = wh.prod()
+        union = (box_p[2:] - box_p[:2]).prod() + (box_t[2:] - box_t[:2]).prod() - inter
+        expected = inter / union if t.sum() > 0 else torch.tensor(0.0)
+        torch.testing.assert_close(got[idx], expected)
+    torch.testing.assert_close(anchored_iou(target, target)[target.sum(2) > 0], torch.ones(int((target.sum(2) > 0).sum())))
+
+
+def test_iou_aware_coverage_lowers_the_target_of_poor_boxes() -> None:
+    cost = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 1.0, 1.0, 1.0)], iou_aware=True)
+    plain = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 1.0, 1.0, 1.0)])
+    cov_t = torch.zeros(1, 1, 2, 2)
+    cov_t[..., 0, 0] = 1.0
+    bbox_t = torch.zeros(1, 1, 4, 2, 2)
+    bbox_t[..., 0, 0] = 0.5
+    cov_norm = cov_t.clone()
+    bbox_p = torch.zeros(1, 4, 2, 2)
+    bbox_p[0, :, 0, 0] = torch.tensor([0.5, 0.5, 0.1, 0.1])  # a box a fraction of the truth's size
+    confident = torch.full((1, 1, 2, 2), 0.02)
+    confident[..., 0, 0] = 0.98
+    # with a poor box, a confident coverage costs more under the IoU target than under the plain one
+    assert cost(confident, bbox_p, cov_t, bbox_t, cov_norm)[1]["cost/cov"] > \
+        plain(confident, bbox_p, cov_t, bbox_t, cov_norm)[1]["cost/cov"]

@@ -124,3 +124,24 @@ def test_peak_coverage_is_the_best_cell_of_each_object_alone(min_radius: float, 
     together = rasterize(boxes, np.array([0, 0]), params).cov[0]
     assert peak.shape == (2,) and np.isclose(peak.max(), together.max())
     assert ((peak > 0.5) == foreground).all()
+
+
+def test_dense_small_objects_own_cells_at_stride_8_not_at_16() -> None:
+    """Crowns 10 px wide, 12 px apart: a cell holds one object's box, so a stride-16 grid (64 cells) cannot
+    hold the 100 objects and no trained model could return them all; at stride 8 every one owns a cell."""
+    from taokit.tasks.detectnet.decode import decode_boxes
+
+    rng = np.random.default_rng(0)
+    centres = np.stack(np.meshgrid(np.arange(8, 128, 12), np.arange(8, 128, 12)), -1).reshape(-1, 2)
+    centres = centres + rng.uniform(-1, 1, centres.shape)
+    boxes = np.concatenate([centres - 5, centres + 5], axis=1).astype(np.float32)
+    owned = {}
+    for stride in (16, 8):
+        grid = (128 // stride, 128 // stride)
+        params = RasterizerParams((RasterizerClass(cov_radius_x=0.8, cov_radius_y=0.8, bbox_min_radius=0.5),),
+                                  0.0, (128, 128), grid)
+        t = rasterize(boxes, np.zeros(len(boxes), np.int64), params)
+        decoded = decode_boxes(t.bbox.reshape(4, *grid), (128, 128))[0][t.cov[0] > 0]  # perfect predictions
+        owned[stride] = len({tuple(np.round(b, 2)) for b in decoded})
+    assert owned[8] == len(boxes) == 100
+    assert owned[16] <= 64

@@ -92,6 +92,9 @@ class CostFunctionConfig(SpecModel):
     enable_autoweighting: bool = False
     max_objective_weight: float = Field(0.9999, gt=0.0)
     min_objective_weight: float = Field(0.0001, ge=0.0)
+    iou_aware_coverage: bool = Field(
+        False, description="taokit extension: the coverage target of a cell is its coverage times the IoU of "
+                           "the cell's predicted box with its ground truth, so that coverage ranks boxes by quality")
 
     @field_validator("target_classes")
     @classmethod
