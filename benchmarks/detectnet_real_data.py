@@ -136,9 +136,10 @@ def coco_scores(tiles: list[Tile], detections: dict[str, list[tuple[float, float
     from pycocotools.cocoeval import COCOeval
 
     images = [{"id": i, "file_name": t.name, "width": TILE, "height": TILE} for i, t in enumerate(tiles)]
-    annotations = [{"id": len(images) * 1000 + k, "image_id": i, "category_id": 1, "iscrowd": 0,
+    boxes = [(i, box) for i, t in enumerate(tiles) for box in t.boxes.tolist()]
+    annotations = [{"id": k + 1, "image_id": i, "category_id": 1, "iscrowd": 0,  # ids unique and from 1
                     "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)}
-                   for i, t in enumerate(tiles) for k, (x1, y1, x2, y2) in enumerate(t.boxes.tolist())]
+                   for k, (i, (x1, y1, x2, y2)) in enumerate(boxes)]
     results = [{"image_id": i, "category_id": 1, "bbox": [x1, y1, x2 - x1, y2 - y1], "score": s}
                for i, t in enumerate(tiles) for x1, y1, x2, y2, s in detections.get(t.name, [])]
     with contextlib.redirect_stdout(io.StringIO()):
