@@ -49,7 +49,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/cli_startup.py
 
-# Real data side by side with YOLO11n (pip install ultralytics==8.4.190 --no-deps for the peer): EPOCHS=40 or 100.
+# Real data side by side with YOLO11n (pip install 'taokit[bench]', or ultralytics==8.4.190 --no-deps): EPOCHS=40 or 100.
 EPOCHS ?= 40
 bench-real: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/detectnet_real_data.py --epochs $(EPOCHS)
