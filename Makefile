@@ -49,7 +49,8 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/cli_startup.py
 
-# Real data side by side with YOLO11n (pip install 'taokit[bench]', or ultralytics==8.4.190 --no-deps): EPOCHS=40 or 100.
+# Real data side by side with YOLO11n: EPOCHS=40 or 100. The peer, keeping taokit's pinned torch and OpenCV:
+#   .venv/bin/pip install ultralytics==8.4.190 --no-deps polars psutil ultralytics-thop
 EPOCHS ?= 40
 bench-real: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/detectnet_real_data.py --epochs $(EPOCHS)

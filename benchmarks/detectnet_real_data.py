@@ -200,10 +200,14 @@ def run_yolo(data: Path, epochs: int, out: Path) -> tuple[dict, float, float]:
     os.environ.setdefault("YOLO_CONFIG_DIR", str(out / "yolo_config"))
     from ultralytics import YOLO
 
-    for split in ("train", "val"):  # Ultralytics finds labels/ beside images/
-        images = data / split / "images"
-        if not images.exists():
-            images.symlink_to("image_2")
+    for split in ("train", "val"):  # Ultralytics finds labels/ beside images/, from the files' real paths:
+        images = data / split / "images"  # a folder of links to the files, not a link to the folder
+        if images.is_symlink():
+            images.unlink()
+        images.mkdir(exist_ok=True)
+        for source in (data / split / "image_2").iterdir():
+            if not (images / source.name).exists():
+                os.link(source, images / source.name)
     (out / "data.yaml").write_text(f"path: {data}\ntrain: train/images\nval: val/images\nnames: {{0: {CLASS}}}\n")
     model = YOLO("yolo11n.yaml")
     start = time.perf_counter()
