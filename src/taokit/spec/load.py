@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
 
@@ -134,31 +135,30 @@ def _reason(error: dict[str, Any]) -> str:
     return msg
 
 
-def warn_ignored(model: BaseModel, file: str | None, prefix: str = "") -> None:
-    """Warn once per field that the spec sets but taokit accepts without using (see `ignored`)."""
-    for name in model.model_fields_set:
-        info = type(model).model_fields[name]
-        key = f"{prefix}{info.alias or name}"
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        if "ignored" in extra:
-            log.warning("%s: %s is accepted but ignored by taokit: %s", file or "<spec>", key, extra["ignored"])
-            continue
-        value = getattr(model, name)
-        for sub_key, sub in _sub_models(value):
-            warn_ignored(sub, file, f"{key}{sub_key}.")
-
-
-def extensions_set(model: BaseModel, prefix: str = "") -> list[tuple[str, str]]:
-    """(key, description) of each taokit extension the spec sets: fields described "taokit extension: ..."."""
-    out = []
+def _fields_set(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """(key, field info, json_schema_extra) of every field a spec sets, depth first; an ignored field's
+    own sub-fields are not visited (it is reported once, as a whole)."""
     for name in sorted(model.model_fields_set):
         info = type(model).model_fields[name]
         key = f"{prefix}{info.alias or name}"
-        if (info.description or "").startswith("taokit extension"):
-            out.append((key, info.description.split(":", 1)[-1].strip()))  # type: ignore[union-attr]
-        for sub_key, sub in _sub_models(getattr(model, name)):
-            out += extensions_set(sub, f"{key}{sub_key}.")
-    return out
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        yield key, info, extra
+        if "ignored" not in extra:
+            for sub_key, sub in _sub_models(getattr(model, name)):
+                yield from _fields_set(sub, f"{key}{sub_key}.")
+
+
+def warn_ignored(model: BaseModel, file: str | None) -> None:
+    """Warn once per field that the spec sets but taokit accepts without using (see `ignored`)."""
+    for key, _, extra in _fields_set(model):
+        if "ignored" in extra:
+            log.warning("%s: %s is accepted but ignored by taokit: %s", file or "<spec>", key, extra["ignored"])
+
+
+def extensions_set(model: BaseModel) -> list[tuple[str, str]]:
+    """(key, description) of each taokit extension the spec sets: fields described "taokit extension: ..."."""
+    return [(key, info.description.split(":", 1)[-1].strip()) for key, info, _ in _fields_set(model)
+            if (info.description or "").startswith("taokit extension")]
 
 
 def _sub_models(value: Any) -> list[tuple[str, BaseModel]]:

@@ -31,24 +31,24 @@ def crop_and_resize(image: np.ndarray, boxes: np.ndarray, pre: Preprocessing) ->
     return np.ascontiguousarray(image), clip_boxes(boxes, out_w, out_h)
 
 
+def _crop_window(source_wh: tuple[int, int], pre: Preprocessing) -> tuple[int, int, int, int]:
+    """(x0, y0, width, height) of the part of a stored image that crop_and_resize scales to the input."""
+    w, h = source_wh
+    if pre.crop_right > pre.crop_left and pre.crop_bottom > pre.crop_top:
+        return pre.crop_left, pre.crop_top, min(pre.crop_right, w) - pre.crop_left, min(pre.crop_bottom, h) - pre.crop_top
+    return 0, 0, w, h
+
+
 def to_source_pixels(boxes: np.ndarray, source_wh: tuple[int, int], pre: Preprocessing) -> np.ndarray:
     """Boxes in network-input pixels back in the stored image's pixels: crop_and_resize undone."""
-    w, h = source_wh
-    x0 = y0 = 0
-    if pre.crop_right > pre.crop_left and pre.crop_bottom > pre.crop_top:
-        x0, y0 = pre.crop_left, pre.crop_top
-        w, h = min(pre.crop_right, w) - x0, min(pre.crop_bottom, h) - y0
+    x0, y0, w, h = _crop_window(source_wh, pre)
     ratio = np.array([w / pre.output_image_width, h / pre.output_image_height] * 2)
     return np.asarray(boxes, np.float64).reshape(-1, 4) * ratio + np.array([x0, y0, x0, y0])
 
 
 def to_network_pixels(boxes: np.ndarray, source_wh: tuple[int, int], pre: Preprocessing) -> np.ndarray:
     """Boxes in the stored image's pixels at the network input, clipped: crop_and_resize's geometry alone."""
-    w, h = source_wh
-    x0 = y0 = 0
-    if pre.crop_right > pre.crop_left and pre.crop_bottom > pre.crop_top:
-        x0, y0 = pre.crop_left, pre.crop_top
-        w, h = min(pre.crop_right, w) - x0, min(pre.crop_bottom, h) - y0
+    x0, y0, w, h = _crop_window(source_wh, pre)
     ratio = np.array([pre.output_image_width / w, pre.output_image_height / h] * 2, np.float32)
     moved = (np.asarray(boxes, np.float32).reshape(-1, 4) - np.array([x0, y0, x0, y0], np.float32)) * ratio
     return clip_boxes(moved, pre.output_image_width, pre.output_image_height)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from taokit.tasks.detectnet.dataset import Sample, TrainDataset
+from taokit.errors import DataError
+from taokit.tasks.detectnet.dataset import Sample, TrainDataset, rasterizer_params
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 from taokit.tasks.detectnet.spec.dataset import ColorAugmentation, SpatialAugmentation
 from taokit.tasks.detectnet.targets import peak_coverage, rasterize
@@ -31,6 +32,7 @@ class Column:
     spatial: SpatialAugmentation
     color: ColorAugmentation
     epoch: int = 1
+    augmented: bool = True  # False: the sample as read, before any draw
 
 
 def preview_columns(spec: DetectNetExperiment) -> list[Column]:
@@ -53,7 +55,7 @@ def preview_columns(spec: DetectNetExperiment) -> list[Column]:
         alone.append(("90-degree turns", {"rotate90_probability": 1.0}))
     if s.mosaic_probability:
         alone.append(("mosaic of 4", {"mosaic_probability": 1.0, "min_box_area_fraction": s.min_box_area_fraction}))
-    columns = [Column("as read", off, no_color)]
+    columns = [Column("as read", off, no_color, augmented=False)]
     columns += [Column(title, off.model_copy(update=keys), no_color) for title, keys in alone]
     if c != no_color:
         columns.append(Column("colour", off, c))
@@ -87,8 +89,9 @@ def _panel(image: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray, data: Tr
 
 
 def save_preview(spec: DetectNetExperiment, samples: list[Sample], grid_hw: tuple[int, int], path: Path,
-                 rows: int = ROWS) -> None:
-    """Write the preview PNG (atomically) for up to `rows` training images, spread over the dataset."""
+                 rows: int = ROWS) -> bool:
+    """Write the preview PNG (atomically) for up to `rows` training images, spread over the dataset;
+    False (nothing written) when no picked image decodes."""
     from PIL import Image
 
     from taokit.engine.files import atomic_write_with
@@ -98,21 +101,27 @@ def save_preview(spec: DetectNetExperiment, samples: list[Sample], grid_hw: tupl
     columns = preview_columns(spec)
     panels = []
     for index in picks:
-        image, boxes, class_ids = data.resized(index)
-        for column in columns:
-            data.spatial, data.color = column.spatial, column.color
-            if column.title == "as read":
-                out = (image, boxes, class_ids)
-            else:
-                out = data.augmented(column.epoch, index, image, boxes, class_ids)
-            panels.append(_panel(*data.keep_trainable(*out), data, column.title))
-    pw, ph = panels[0].size
-    sheet = Image.new("RGB", (pw * len(columns) + 2 * (len(columns) - 1), ph * len(picks) + 2 * (len(picks) - 1)),
+        try:
+            image, boxes, class_ids = data.resized(index)
+            row = []
+            for column in columns:
+                data.spatial, data.color = column.spatial, column.color
+                out = data.augmented(column.epoch, index, image, boxes, class_ids) if column.augmented else \
+                    (image, boxes, class_ids)
+                row.append(_panel(*data.keep_trainable(*out), data, column.title))
+        except DataError:
+            continue  # an undecodable image (or a mosaic piece): the image scan reports it
+        panels += row
+    if not panels:
+        return False
+    (pw, ph), shown = panels[0].size, len(panels) // len(columns)
+    sheet = Image.new("RGB", (pw * len(columns) + 2 * (len(columns) - 1), ph * shown + 2 * (shown - 1)),
                       (255, 255, 255))
     for k, panel in enumerate(panels):
-        row, col = divmod(k, len(columns))
-        sheet.paste(panel, (col * (pw + 2), row * (ph + 2)))
+        line, col = divmod(k, len(columns))
+        sheet.paste(panel, (col * (pw + 2), line * (ph + 2)))
     atomic_write_with(path, lambda handle: sheet.save(handle, format="PNG"))
+    return True
 
 
 def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_hw: tuple[int, int],
@@ -125,7 +134,7 @@ def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_h
     from taokit.tasks.detectnet.augment import to_network_pixels
 
     pre = spec.augmentation_config.preprocessing
-    data = TrainDataset(samples, spec, spec.random_seed, grid_hw)
+    params = rasterizer_params(spec, grid_hw)
     sizes, peaks = [], []
     for sample in samples[:limit]:
         if not len(sample.boxes):
@@ -138,7 +147,7 @@ def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_h
         boxes = to_network_pixels(sample.boxes, (w, h), pre)
         kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         sizes.append(boxes[kept, 2:] - boxes[kept, :2])
-        peaks.append(peak_coverage(boxes[kept], sample.class_ids[kept], data.params))
+        peaks.append(peak_coverage(boxes[kept], sample.class_ids[kept], params))
     if not sizes:
         return []
     size, peak = np.concatenate(sizes), np.concatenate(peaks)

@@ -44,8 +44,7 @@ def validate_dataset(spec: DetectNetExperiment | DatasetExportConfig, out: Path 
     advice = small_object_advice(spec, train, grid_hw)
     lines = [f"training: {len(train)} images, validation: {len(val)} images", f"{scan.images} image(s) decoded",
              *problems, *advice, *_box_histograms(boxes, out)]
-    if out is not None and train:
-        save_preview(spec, train, grid_hw, out / "augmentation_preview.png")
+    if out is not None and train and save_preview(spec, train, grid_hw, out / "augmentation_preview.png"):
         lines.append(f"what the network sees (each augmentation alone, then as training draws them; tinted "
                      f"cells are foreground targets): {out / 'augmentation_preview.png'}")
     table = Table("objects per target class", ["class", "training", "validation"],

@@ -29,10 +29,13 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> list[Sample]:
     return out
 
 
-def _dataset(samples: list[Sample], tmp_path: Path, **keys: object) -> TrainDataset:
-    spec = get_task("detectnet").load_spec(DEMO_TRAIN_SPEC, "experiment", tiny_train_overrides(tmp_path, **{
+def _spec(tmp_path: Path, **keys: object):  # noqa: ANN202
+    return get_task("detectnet").load_spec(DEMO_TRAIN_SPEC, "experiment", tiny_train_overrides(tmp_path, **{
         "training_config.num_epochs": 10, **{f"augmentation_config.spatial_augmentation.{k}": v for k, v in keys.items()}}))
-    data = TrainDataset(samples, spec, seed=1, grid_hw=(8, 12))
+
+
+def _dataset(samples: list[Sample], tmp_path: Path, **keys: object) -> TrainDataset:
+    data = TrainDataset(samples, _spec(tmp_path, **keys), seed=1, grid_hw=(8, 12))
     data.color = ColorAugmentation()  # off: the images' own colours tell them apart
     return data
 
@@ -66,3 +69,20 @@ def test_targets_are_on_the_given_grid(samples: list[Sample], tmp_path: Path) ->
     image, cov, bbox, cov_norm = _dataset(samples, tmp_path)[(1, 0)]
     assert tuple(cov.shape) == (3, 8, 12) and tuple(bbox.shape) == (3, 4, 8, 12)
     assert cov.max() > 0
+
+
+def test_the_preview_skips_an_image_that_does_not_decode(samples: list[Sample], tmp_path: Path) -> None:
+    from PIL import Image
+
+    from taokit.tasks.detectnet.augment_preview import save_preview
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(samples[0].image.read_bytes()[:100])
+    spec = _spec(tmp_path)
+    rows = [Sample(broken, samples[0].boxes, samples[0].class_ids), *samples[1:]]
+    # mosaics read other images too: a row whose pieces include the broken one is left out, not fatal
+    assert save_preview(_spec(tmp_path, mosaic_probability=1.0), rows, (8, 12), tmp_path / "mosaic.png")
+    assert save_preview(spec, rows, (8, 12), tmp_path / "preview.png")
+    assert Image.open(tmp_path / "preview.png").size[1] == 3 * 171 + 2 * 2  # three of the four rows
+    assert not save_preview(spec, rows[:1], (8, 12), tmp_path / "none.png")  # nothing decodes: no file
+    assert not (tmp_path / "none.png").exists()
