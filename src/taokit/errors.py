@@ -84,3 +84,7 @@ class GateFailed(TaokitError):
     worked and its outputs are written, but CI should stop here."""
 
     exit_code = 3
+
+
+class DownloadError(TaokitError):
+    """A model that cannot be fetched: not found, refused, offline, corrupt, or no space to put it."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from taokit.engine.model_files import resolve_model_file
+from taokit.engine.model_files import default_output, resolve_model_file
 from taokit.engine.status import numeric, status_job
 from taokit.errors import ExportError, ResultsDirError, UsageError
 from taokit.optimize.int8_files import int8_onnx_paths
@@ -59,9 +59,9 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Exp
     task.require("export")
     if options.data_type not in ("fp32", "fp16", "int8"):
         raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
-    model_path = resolve_model_file(model_path)
+    source, model_path = model_path, resolve_model_file(model_path)
     spec_model = task.find_action_spec("export", spec, session.overrides, model_path=model_path)
-    out = output_file or model_path.with_suffix(".onnx")
+    out = output_file or default_output(source, model_path, ".onnx")
     if out.suffix != ".onnx":
         raise UsageError(f"-o {out}: the output file must end in .onnx")
     existing = [p for p in _outputs(out, options) if p.exists()]

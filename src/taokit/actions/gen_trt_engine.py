@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from taokit.engine.model_files import check_model_file
+from taokit.engine.model_files import default_output, resolve_model_file
 from taokit.engine.status import status_job
 from taokit.errors import ModelError, ResultsDirError, UsageError
 from taokit.requests import Session
@@ -70,10 +70,10 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
     task.require("gen_trt_engine")
     if options.data_type not in ("fp32", "fp16", "int8"):
         raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
+    source, model_path = model_path, resolve_model_file(model_path)
     if model_path.suffix.lower() != ".onnx":
         raise UsageError(f"-m {model_path}: gen_trt_engine builds from an ONNX file; run export first")
-    check_model_file(model_path)
-    engine = options.engine_file or model_path.with_suffix(".engine")
+    engine = options.engine_file or default_output(source, model_path, ".engine")
     if engine.exists() and not options.force:
         raise ResultsDirError(f"{engine} already exists; pass --force to overwrite it or choose --engine_file")
     input_name, chw = onnx_input(model_path)

@@ -6,6 +6,7 @@ through the imported network must agree to 1e-3 on every output, or the import f
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,17 +21,24 @@ from taokit.tasks.registry import get_task
 if TYPE_CHECKING:
     from torch import nn
 
+log = logging.getLogger("taokit.import")
 PARITY_TOLERANCE = 1e-3
 
 
 def run(task_name: str, source: Path, output_file: Path | None, session: Session, *, labels: Path | None = None,
         spec: Path | None = None, force: bool = False) -> Result:
     from taokit.engine.checkpoint import save_file
+    from taokit.engine.model_files import default_output
+    from taokit.hub.sources import fetch, is_remote
     from taokit.tasks.common.tao_import import read_labels
 
     task = get_task(task_name)
     task.require("import")
-    out = output_file or source.with_suffix(".pth")
+    named, source = source, fetch(source, "-m")
+    if labels is None and is_remote(named) and (source.parent / "labels.txt").is_file():
+        labels = source.parent / "labels.txt"  # NGC ships the class names beside the model; fetched with it
+        log.info("class names from %s", labels)
+    out = output_file or default_output(named, source, ".pth")
     if out.suffix != ".pth":
         raise UsageError(f"-o {out}: taokit model files end in .pth")
     if out.resolve() == source.resolve():

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from taokit.errors import TaokitError, UsageError
 from taokit.launch.torchrun import NodeOptions, check_gpus, inside_torchrun, run_under_torchrun
 from taokit.requests import Session
 from taokit.results import Result
 from taokit.tasks.base import Task, TrainingSpec
+
+if TYPE_CHECKING:
+    from taokit.engine.status import JobOutcome
 from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.train")
@@ -56,6 +60,19 @@ def _seed(seed: int, rank: int, deterministic: bool) -> None:
         torch.backends.cudnn.deterministic = True
 
 
+def _record_sources(results_dir: Path, outcome: JobOutcome, is_main: bool) -> None:
+    """The models the spec named by source (ngc://, torchvision://, https://): file and hash, for the record."""
+    from taokit.engine.run_dir import record_sources
+    from taokit.hub.sources import resolved
+
+    fetched = resolved()
+    if fetched and is_main:
+        record_sources(results_dir, fetched)
+        outcome.categorical["sources"] = {r["source"]: r["sha256"] for r in fetched}
+        for r in fetched:
+            log.info("%s: %s (sha256 %s)", r["source"], r["path"], r["sha256"])
+
+
 def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: Path, model_name: str,
                 deterministic: bool, strict: bool) -> Result:
     from taokit.engine import distributed as dist
@@ -86,6 +103,7 @@ def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: P
             _seed(spec.random_seed, info.rank, deterministic)
             env = TrainEnv(device, info, session.use_amp, strict, deterministic, results_dir)
             setup = task.build_training(spec, env)
+            _record_sources(results_dir, outcome, info.is_main)
             for warning in setup.warnings:
                 log.warning(warning)
             result = fit(setup.parts, setup.config, FitOutputs(results_dir, model_name, info, {"spec": record}),

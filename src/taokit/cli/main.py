@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from taokit import __version__
+from taokit.cli.commands import download as download_command
 from taokit.cli.commands import validate as validate_command
 from taokit.cli.errors import report_errors
 from taokit.cli.grammar import DATASET_ACTIONS, DEPLOY_ACTIONS, describe_task, expand_multi_value_flags
@@ -59,6 +60,7 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
                 parent.add_typer(sub, name=name, hidden=hidden)
     _add_generate(dataset_group)
     validate_command.register(dataset_group)
+    download_command.register(model_group)
     app.add_typer(model_group, name="model")
     app.add_typer(deploy_group, name="deploy")
     app.add_typer(dataset_group, name="dataset")

@@ -17,9 +17,13 @@ log = logging.getLogger(__name__)
 TAO_MODEL_SUFFIXES = (".tlt", ".hdf5", ".h5", ".etlt", ".tltb")
 
 
-def resolve_model_file(path: Path) -> Path:
+def resolve_model_file(path: Path | str) -> Path:
     """The file an action opens for -m `path`: itself, or taokit's X.pth where TAO's X.tlt/.hdf5/.etlt does
-    not exist (the seeds' scripts name the file TAO would have written); checked like check_model_file."""
+    not exist (the seeds' scripts name the file TAO would have written); checked like check_model_file.
+    A remote source (ngc://, torchvision://, https://) is fetched into the cache first."""
+    from taokit.hub.sources import fetch
+
+    path = fetch(path, "-m")
     if path.suffix.lower() in TAO_MODEL_SUFFIXES and not path.exists():
         pth = path.with_suffix(".pth")
         if pth.is_file():
@@ -27,6 +31,13 @@ def resolve_model_file(path: Path) -> Path:
             return pth
     check_model_file(path)
     return path
+
+
+def default_output(source: Path | str, resolved: Path, suffix: str) -> Path:
+    """An action's output beside its model; for a model fetched by name, in the working directory (not the cache)."""
+    from taokit.hub.sources import is_remote
+
+    return Path(resolved.name).with_suffix(suffix) if is_remote(source) else resolved.with_suffix(suffix)
 
 
 def check_model_file(path: Path) -> None:

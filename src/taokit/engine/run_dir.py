@@ -67,6 +67,14 @@ def claim_results_dir(results_dir: Path, experiment: dict[str, Any], resumable: 
     atomic_write_text(record, yaml.safe_dump(content, sort_keys=False))
 
 
+def record_sources(results_dir: Path, sources: list[dict[str, str]]) -> None:
+    """Add the models fetched by name (source, local file, SHA-256) to experiment.yaml: what the run started from."""
+    record = results_dir / EXPERIMENT_FILE
+    content = (yaml.safe_load(record.read_text(encoding="utf-8")) or {}) if record.exists() else {}
+    content["sources"] = sources
+    atomic_write_text(record, yaml.safe_dump(content, sort_keys=False))
+
+
 def make_results_dir(results_dir: Path) -> None:
     """Create the results directory, or say in one line why it cannot be."""
     try:

@@ -59,6 +59,7 @@ class JobOutcome:
 
     message: str
     kpi: dict[str, Any] = field(default_factory=dict)
+    categorical: dict[str, Any] = field(default_factory=dict)
 
 
 def first_line(err: BaseException) -> str:
@@ -84,7 +85,7 @@ def status_job(results_dir: Path | None, started: str, succeeded: str, *, enable
     except BaseException as err:
         status.write(FAILURE, first_line(err))
         raise
-    status.write(SUCCESS, outcome.message, kpi=outcome.kpi)
+    status.write(SUCCESS, outcome.message, kpi=outcome.kpi, categorical=outcome.categorical)
 
 
 def numeric(values: dict[str, Any]) -> dict[str, Any]:

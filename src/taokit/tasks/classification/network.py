@@ -71,7 +71,7 @@ def _taokit_classifier(path: Path) -> dict[str, Any] | None:
 def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifier:
     """The network a run starts from: fresh, initialised from a state dict, or a (pruned) taokit graph."""
     arch = arch_from_spec(spec, classes)
-    path = Path(spec.train.pretrained_model_path) if spec.train.pretrained_model_path else None
+    path = model_file.source_path(spec.train.pretrained_model_path, "train.pretrained_model_path")
     data = _taokit_classifier(path) if path is not None else None
     if data is not None:
         model = _from_graph(data, path, arch)  # type: ignore[arg-type]
@@ -79,9 +79,9 @@ def build_for_training(spec: ClassificationSpec, classes: list[str]) -> Classifi
         model = Classifier(arch)
         if path is not None:
             model_file.load_pretrained(model, path, "train.pretrained_model_path and the arch")
-    if spec.model.pretrained_backbone_path:
-        model_file.load_pretrained(model.backbone, Path(spec.model.pretrained_backbone_path),
-                                   "pretrained_backbone_path and the arch")
+    backbone_file = model_file.source_path(spec.model.pretrained_backbone_path, "model.backbone.pretrained_backbone_path")
+    if backbone_file is not None:
+        model_file.load_pretrained(model.backbone, backbone_file, "pretrained_backbone_path and the arch")
     _batch_norm_config(model, spec.model.bn_momentum, spec.model.bn_epsilon)
     blocks = range(len(model.blocks)) if spec.model.freeze_backbone else sorted(set(spec.model.freeze_blocks))
     model_file.freeze_blocks(model, blocks, "freeze_blocks")

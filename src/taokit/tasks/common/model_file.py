@@ -65,6 +65,15 @@ def frozen_modules(model: nn.Module) -> list[nn.Module]:
     return [m for i in getattr(model, "frozen_blocks", []) for m in model.blocks[i]]  # type: ignore[attr-defined]
 
 
+def source_path(text: str, key: str) -> Path | None:
+    """The local file a spec key names: a path, or a source (ngc://, torchvision://, https://) fetched into the cache."""
+    if not text:
+        return None
+    from taokit.hub.sources import fetch
+
+    return fetch(text, key)
+
+
 def load_pretrained(model: nn.Module, path: Path, hint: str) -> LoadReport:
     """Initialise `model` from a local weights file: a .pth state dict, or NVIDIA's .hdf5/.onnx (matched by TAO
     layer name); none of its tensors fitting is an error."""

@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from taokit.errors import ModelError
-from taokit.tasks.common.tao_import import load_into, read_tao_file
+from taokit.tasks.common.tao_import import load_into, read_labels, read_tao_file
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 
 
-def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[int, int] | None = None
-                     ) -> DetectNetV2:
+def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[int, int] | None = None,
+                     *, other_classes_ok: bool = False) -> DetectNetV2:
     """The file's network as a taokit model: TAO's template, the file's widths, pads and weights.
 
     Class names come from NGC's labels.txt or the spec, in network order; their count must be the
-    coverage head's. The input size is the file's (ONNX, Keras config) or else `input_hw`.
+    coverage head's, unless `other_classes_ok` (the caller gives the network new heads): then the file's
+    labels.txt names them, or placeholders. The input size is the file's (ONNX, Keras config) or else `input_hw`.
     """
     net, shape = read_tao_file(path)
     if net.dense is not None:
@@ -27,6 +28,10 @@ def import_detectnet(path: Path, class_names: list[str] | None, input_hw: tuple[
     if class_names is None:
         raise ModelError(f"{path}: the file detects {classes} classes and does not name them; pass --labels "
                          "labels.txt (NGC ships one beside the model) or a spec with the target classes")
+    if len(class_names) != classes and other_classes_ok:  # heads to be replaced: the file's names, where known
+        beside = path.parent / "labels.txt"
+        named = read_labels(beside) if beside.is_file() else []
+        class_names = named if len(named) == classes else [f"class_{i}" for i in range(classes)]
     if len(class_names) != classes:
         raise ModelError(f"{path}: the file detects {classes} classes and {len(class_names)} names were given "
                          f"({', '.join(class_names)}); give one name per class, in network order")

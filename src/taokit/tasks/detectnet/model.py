@@ -8,7 +8,7 @@ DeepStream's DetectNet parser reads one coverage and one bbox tensor and derives
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -73,14 +73,24 @@ class DetectNetV2(nn.Module):
             self.neck = Stride8Neck(fine, channels, width=min(fine, 256))
             channels = min(fine, 256)
         self.dropout = nn.Dropout2d(arch.dropout_rate) if arch.dropout_rate > 0 else nn.Identity()
-        num_classes = len(arch.class_names)
-        self.output_cov = nn.Conv2d(channels, num_classes, kernel_size=1)
-        self.output_bbox = nn.Conv2d(channels, 4 * num_classes, kernel_size=1)
-        # Start with low coverage everywhere: most cells are background, so the loss starts sane.
-        nn.init.constant_(self.output_cov.bias, -4.0)
-        nn.init.normal_(self.output_cov.weight, std=0.01)
-        nn.init.normal_(self.output_bbox.weight, std=0.01)
-        nn.init.zeros_(self.output_bbox.bias)
+        self.output_cov, self.output_bbox = _heads(channels, len(arch.class_names))
+
+    def replace_heads(self, class_names: tuple[str, ...]) -> list[str]:
+        """New output_cov/output_bbox for `class_names` on the same features (a pruned backbone keeps its
+        widths); a class the old heads also detect keeps its weights. Returns the classes that kept them."""
+        old = list(self.arch.class_names)
+        cov, bbox = _heads(self.output_cov.in_channels, len(class_names))
+        kept = [name for name in class_names if name in old]
+        with torch.no_grad():
+            for i, name in enumerate(class_names):
+                if name in old:
+                    j = old.index(name)
+                    cov.weight[i], cov.bias[i] = self.output_cov.weight[j], self.output_cov.bias[j]
+                    bbox.weight[4 * i:4 * i + 4] = self.output_bbox.weight[4 * j:4 * j + 4]  # class-major: 4 per class
+                    bbox.bias[4 * i:4 * i + 4] = self.output_bbox.bias[4 * j:4 * j + 4]
+        self.output_cov, self.output_bbox = cov, bbox
+        self.arch = replace(self.arch, class_names=tuple(class_names))
+        return kept
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         if self.neck is None:
@@ -91,3 +101,14 @@ class DetectNetV2(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.dropout(self.features(x))
         return torch.sigmoid(self.output_cov(features)), self.output_bbox(features)
+
+
+def _heads(channels: int, num_classes: int) -> tuple[nn.Conv2d, nn.Conv2d]:
+    cov = nn.Conv2d(channels, num_classes, kernel_size=1)
+    bbox = nn.Conv2d(channels, 4 * num_classes, kernel_size=1)
+    # Start with low coverage everywhere: most cells are background, so the loss starts sane.
+    nn.init.constant_(cov.bias, -4.0)
+    nn.init.normal_(cov.weight, std=0.01)
+    nn.init.normal_(bbox.weight, std=0.01)
+    nn.init.zeros_(bbox.bias)
+    return cov, bbox

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from taokit.errors import ModelError, SpecError
+from taokit.errors import SpecError
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
 from taokit.tasks.common.tao_import import is_importable
@@ -48,19 +48,27 @@ def _imported_graph(path: Path, spec: DetectNetExperiment) -> DetectNetV2:
     """load_graph from NVIDIA's .hdf5/.onnx: the file's network (pruned widths, pads), the spec's classes."""
     from taokit.tasks.detectnet.import_model import import_detectnet
 
-    return import_detectnet(path, spec.class_names, spec.input_hw)
+    return import_detectnet(path, spec.class_names, spec.input_hw, other_classes_ok=True)
+
+
+def _heads_for_spec(model: DetectNetV2, path: Path, class_names: list[str]) -> None:
+    """Fine-tune a (pruned) graph on other classes: keep its backbone, give it heads for the spec's classes.
+    TAO refuses this; NGC's pruned TrafficCamNet/DashCamNet are the usual start for a user's own classes."""
+    old = list(model.arch.class_names)
+    kept = model.replace_heads(tuple(class_names))
+    log.info("%s detects %s; new output_cov/output_bbox heads for %s (%s), on its backbone", path, ", ".join(old),
+             ", ".join(class_names), f"weights kept for {', '.join(kept)}" if kept else "all trained from scratch")
 
 
 def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
     """The network a training run starts from: fresh, pretrained, or a pruned graph (load_graph)."""
     m = spec.model_config_
-    path = Path(m.pretrained_model_file) if m.pretrained_model_file else None
+    path = model_file.source_path(m.pretrained_model_file, "model_config.pretrained_model_file")
     if path is not None and m.load_graph:
         model = _imported_graph(path, spec) if is_importable(path) else load_model(path)[0]
-        if list(model.arch.class_names) != spec.class_names:
-            raise ModelError(f"{path}: model classes {list(model.arch.class_names)} differ from "
-                             f"cost_function_config.target_classes {spec.class_names}")
         log.info("loaded the graph and weights of %s", path)
+        if list(model.arch.class_names) != spec.class_names:
+            _heads_for_spec(model, path, spec.class_names)
         if model.arch.output_stride != m.output_stride:
             raise SpecError(f"{path} has output_stride {model.arch.output_stride}, the spec {m.output_stride}: a "
                             "loaded graph keeps its grid; set model_config.output_stride to the file's",

@@ -39,7 +39,7 @@ def model_payload(model: nn.Module) -> dict[str, Any]:
 def build_for_training(spec: LaneNetExperiment) -> nn.Module:
     """Fresh, initialised from a weights file, or (load_graph) the graph of a pruned LaneNet: TAO's retrain."""
     m = spec.model_config_
-    path = Path(m.pretrained_model_file) if m.pretrained_model_file else None
+    path = model_file.source_path(m.pretrained_model_file, "model_config.pretrained_model_file")
     if path is not None and m.load_graph:
         model, _ = load_model(path)
         if tuple(model.arch.input_hw) != spec.input_hw:
