@@ -64,7 +64,11 @@ class Request:
 def _ssl_context() -> ssl.SSLContext:
     # A proxy that re-signs TLS needs its CA bundle: SSL_CERT_FILE/SSL_CERT_DIR, never a switch that turns checks off.
     cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
-    return ssl.create_default_context(cafile=cafile, capath=capath)
+    try:
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+    except (OSError, ssl.SSLError) as err:
+        raise DownloadError(f"SSL_CERT_FILE={cafile or ''} SSL_CERT_DIR={capath or ''}: not a readable CA bundle "
+                            f"({getattr(err, 'strerror', None) or err}); point it at a PEM file or unset it") from None
 
 
 def _open(request: Request, extra: dict[str, str] | None = None) -> Any:

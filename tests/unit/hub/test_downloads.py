@@ -237,3 +237,29 @@ def test_sources_survive_a_path_typed_option() -> None:
     assert normalise(P("ngc://nvidia/tao/x:v/f.onnx")) == "ngc://nvidia/tao/x:v/f.onnx"
     assert normalise(P("https://host/a/b.pth")) == "https://host/a/b.pth"
     assert not is_remote(P("models/ngc_model.onnx"))
+
+
+def test_requests_go_through_the_users_proxy(server, registry: Registry, monkeypatch, tmp_path: Path) -> None:
+    """NGC's host does not resolve here; the files arrive only because the proxy (our server) relays them."""
+    monkeypatch.setenv("TAOKIT_NGC_URL", "http://ngc.invalid")
+    monkeypatch.setenv("HTTP_PROXY", server)
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy", raising=False)
+    result = run_cli("model", "download", f"{PEOPLENET}:{VERSION}", "--file", "labels.txt")
+    assert result.exit_code == 0, result.output
+    assert all(r.startswith("http://ngc.invalid/") for r in registry.requests)  # absolute URIs: a proxy's requests
+    assert "downloaded" in result.output  # one plain line per file off a terminal
+
+
+def test_unreadable_ca_bundle_and_full_disk_are_one_line(server, monkeypatch, tmp_path: Path) -> None:
+    import shutil
+    from collections import namedtuple
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    bad_ca = run_cli("model", "download", f"{PEOPLENET}:{VERSION}")
+    assert bad_ca.exit_code == 2 and "SSL_CERT_FILE" in bad_ca.stderr and "Traceback" not in bad_ca.output
+    monkeypatch.delenv("SSL_CERT_FILE")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**9, 10**9, 1000))
+    full = run_cli("model", "download", f"{PEOPLENET}:{VERSION}")
+    assert full.exit_code == 2 and "MB free" in full.stderr and "TAOKIT_HOME" in full.stderr
