@@ -124,6 +124,14 @@ def _device_requests(gpus: int, gpu_index: list[int], client: Any) -> list[Any]:
     return [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
 
 
+def _model_cache() -> Path:
+    from taokit.hub.cache import home
+
+    cache = home()
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache.resolve()
+
+
 def run_in_container(argv: list[str], runtime: Runtime, *, gpus: int = 1, gpu_index: list[int] | None = None,
                      mounts: MountsFile | None = None) -> int:
     """Run `tao <argv>` in `runtime.image`; returns the job's exit code."""
@@ -144,8 +152,11 @@ def run_in_container(argv: list[str], runtime: Runtime, *, gpus: int = 1, gpu_in
     user = options.pop("user", f"{os.getuid()}:{os.getgid()}")
     ulimits = [docker.types.Ulimit(name=k, soft=v, hard=v) for k, v in (options.pop("ulimits", {}) or {}).items()]
     options.pop("tty", None)
+    cache = _model_cache()  # models fetched by name: shared with the host, so a container never fetches twice
+    binds.setdefault(str(cache), {"bind": str(cache), "mode": "rw"})
     environment = {"HOME": "/home/taokit", "USER": getpass.getuser(), "TAOKIT_IN_CONTAINER": "1",
-                   "TAOKIT_PLAIN": os.environ.get("TAOKIT_PLAIN", ""), **mounts.envs}
+                   "TAOKIT_PLAIN": os.environ.get("TAOKIT_PLAIN", ""), "TAOKIT_HOME": str(cache),
+                   **{k: os.environ[k] for k in PASSED_ENV if k in os.environ}, **mounts.envs}
     command = _without_key(_translated_argv(argv, cwd, path_map, _numeric_user(user)))
     log.info("running in %s as %s with %d mount(s): tao %s", runtime.image, user, len(binds), " ".join(command))
     container = client.containers.create(
@@ -159,6 +170,12 @@ def run_in_container(argv: list[str], runtime: Runtime, *, gpus: int = 1, gpu_in
         raise
     finally:
         container.remove(force=True)
+
+
+# What a job inside needs to fetch models as it would on the host: the mirror, offline mode, a private key,
+# the proxy.
+PASSED_ENV = ("TAOKIT_OFFLINE", "TAOKIT_NGC_URL", "TAOKIT_TORCHVISION_URL", "NGC_API_KEY", "NGC_CLI_API_KEY",
+              "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy")
 
 
 def _stream(container: Any, path_map: PathMap) -> int:
