@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 # Messages quote what the user wrote (an override, a label line, a file name); a newline or other control
 # character in it would break the one-line contract, so it is shown escaped, as repr() would.
 _ESCAPES = {code: repr(chr(code))[1:-1] for code in [*range(32), 127]}
@@ -88,3 +90,14 @@ class GateFailed(TaokitError):
 
 class DownloadError(TaokitError):
     """A model that cannot be fetched: not found, refused, offline, corrupt, or no space to put it."""
+
+
+def did_you_mean(name: str, choices: list[str], cutoff: float = 0.6) -> str:
+    """` (did you mean 'x'?)` for the closest choice to a misspelt name, or nothing."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=cutoff)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def already_exists(path: object, instead: str) -> ResultsDirError:
+    """The refusal to overwrite a user's file: taokit never replaces one silently."""
+    return ResultsDirError(f"{path} already exists; pass --force to overwrite it{', or ' + instead if instead else ''}")

@@ -9,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taokit.errors import UsageError
+
+DATA_TYPES = ("fp32", "fp16", "int8")  # export's and gen_trt_engine's --data_type
+
+
+def check_data_type(value: str) -> None:
+    if value not in DATA_TYPES:
+        raise UsageError(f"--data_type {value}: choose {', '.join(DATA_TYPES[:-1])} or {DATA_TYPES[-1]}")
+
 
 @dataclass(frozen=True)
 class Session:

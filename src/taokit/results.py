@@ -23,6 +23,15 @@ class Result:
 
 
 @dataclass
+class TuningResult(Result):
+    """What tune_postprocess returns: the headline metric before and after the search."""
+
+    metric: str = ""
+    before: float = 0.0
+    after: float = 0.0
+
+
+@dataclass
 class EvaluationResult(Result):
     """What evaluate returns: `metrics` are the headline numbers (mAP, accuracy...) that become the
     KPIs of status.json; `data` may hold more (per-class tables) for machine readers."""

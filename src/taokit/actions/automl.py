@@ -16,7 +16,7 @@ from taokit.engine.files import atomic_write_text
 from taokit.engine.status import numeric, status_job
 from taokit.errors import DataError, UsageError
 from taokit.requests import Session
-from taokit.results import Result, Table
+from taokit.results import Result, Table, TuningResult
 from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.automl")
@@ -135,13 +135,13 @@ def _write_outputs(task: Any, study: Any, job: SearchJob, settings: AutoMLSettin
     lines = [f"best {job.metric_key}: {best.value:.4f} (trial {best.number} of {len(study.trials)})",
              f"best model: {best_dir} (spec {name}, weights/)", f"all trials: {out / 'automl_results.csv'}",
              f"metadata: {out / 'automl_metadata.json'}"]
-    if task.name == "detectnet":
+    if "tune_postprocess" in task.implemented:
         lines += _tune_best(task, best_dir / name, best_dir / "weights" / "model.pth", best_dir / "postprocess")
     return lines
 
 
 def _tune_best(task: Any, spec: Path, model: Path, out: Path) -> list[str]:
-    """A DetectNet search ends with the post-processing search on its best model (no retraining)."""
+    """A search ends with the post-processing search on its best model (no retraining), where the task has one."""
     from taokit.actions import tune_postprocess
 
     try:
@@ -149,26 +149,24 @@ def _tune_best(task: Any, spec: Path, model: Path, out: Path) -> list[str]:
     except Exception as err:  # noqa: BLE001 - the search's own results stand even if this step fails
         log.warning("post-processing search on the best model failed: %s", str(err).splitlines()[0])
         return []
-    return [f"post-processing search on the best model: mAP {result.data['mAP_before']:.4f} -> "
-            f"{result.data['mAP_after']:.4f} ({out / 'spec.txt'})"]
+    if not isinstance(result, TuningResult):
+        return []
+    return [f"post-processing search on the best model: {result.metric} {result.before:.4f} -> "
+            f"{result.after:.4f} ({out / 'spec.txt'})"]
 
 
 def _plots(study: Any, job: SearchJob, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import optuna
 
+    from taokit.engine.figures import new_figure, save_png
+
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = new_figure((6, 4))
     ax.plot([t.number for t in complete], [t.value for t in complete], "o-")
     ax.set_xlabel("trial")
     ax.set_ylabel(job.metric_key)
     ax.set_title("metric per trial")
-    fig.tight_layout()
-    fig.savefig(out / "metric_per_trial.png")
-    plt.close(fig)
+    save_png(fig, out / "metric_per_trial.png")
     if len(complete) >= 2:
         import warnings
 
@@ -178,10 +176,8 @@ def _plots(study: Any, job: SearchJob, out: Path) -> None:
                 importance = optuna.importance.get_param_importances(study)
         except (RuntimeError, ValueError):
             return
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = new_figure((6, 4))
         names = list(importance)
         ax.barh([n.rsplit(".", 1)[-1] for n in names], [importance[n] for n in names])
         ax.set_xlabel("importance (fANOVA)")
-        fig.tight_layout()
-        fig.savefig(out / "parameter_importance.png")
-        plt.close(fig)
+        save_png(fig, out / "parameter_importance.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from taokit.engine.files import atomic_write_text
-from taokit.errors import ResultsDirError
+from taokit.errors import already_exists
 from taokit.results import Result
 from taokit.tasks.registry import get_task
 
@@ -17,7 +17,7 @@ def run(task_name: str, results_dir: Path, force: bool = False) -> Result:
     targets = {results_dir / name: text for name, text in sorted(files.items())}
     existing = [p for p in targets if p.exists()]
     if existing and not force:
-        raise ResultsDirError(f"{existing[0]} already exists; pass --force to overwrite, or choose another -r")
+        raise already_exists(existing[0], "choose another -r")
     results_dir.mkdir(parents=True, exist_ok=True)
     for path, text in targets.items():
         atomic_write_text(path, text)

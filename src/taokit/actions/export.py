@@ -13,9 +13,9 @@ import numpy as np
 
 from taokit.engine.model_files import default_output, resolve_model_file
 from taokit.engine.status import numeric, status_job
-from taokit.errors import ExportError, ResultsDirError, UsageError
+from taokit.errors import ExportError, UsageError, already_exists
 from taokit.optimize.int8_files import int8_onnx_paths
-from taokit.requests import Session
+from taokit.requests import Session, check_data_type
 from taokit.results import Result
 from taokit.spec.base import SpecModel
 from taokit.tasks.base import Task
@@ -57,8 +57,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Exp
         spec: Path | None = None) -> Result:
     task = get_task(task_name)
     task.require("export")
-    if options.data_type not in ("fp32", "fp16", "int8"):
-        raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
+    check_data_type(options.data_type)
     source, model_path = model_path, resolve_model_file(model_path)
     spec_model = task.find_action_spec("export", spec, session.overrides, model_path=model_path)
     out = output_file or default_output(source, model_path, ".onnx")
@@ -66,7 +65,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Exp
         raise UsageError(f"-o {out}: the output file must end in .onnx")
     existing = [p for p in _outputs(out, options) if p.exists()]
     if existing and not options.force:
-        raise ResultsDirError(f"{existing[0]} already exists; pass --force to overwrite it or choose another -o")
+        raise already_exists(existing[0], "choose another -o")
     with status_job(session.results_dir, f"Starting {task.name} export of {model_path}", "Export finished") as outcome:
         result = _export(task, spec_model, model_path, out, options)
         outcome.kpi = numeric(result.data)

@@ -3,12 +3,11 @@ problems), checked after the result is shown. A failed gate is exit 3 with one l
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from taokit.errors import GateFailed, UsageError
+from taokit.errors import GateFailed, UsageError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,8 @@ def check_min_metrics(metrics: Mapping[str, float | None], gates: list[MinMetric
     for gate in gates:
         name = by_name.get(gate.kpi.lower())
         if name is None:
-            close = difflib.get_close_matches(gate.kpi, list(metrics), n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise UsageError(f"--min_metric {gate.kpi}={gate.value:g}: no KPI '{gate.kpi}' in this evaluation; "
-                             f"{hint}KPIs: {', '.join(metrics)}")
+            raise UsageError(f"--min_metric {gate.kpi}={gate.value:g}: no KPI '{gate.kpi}' in this evaluation"
+                             f"{did_you_mean(gate.kpi, list(metrics), cutoff=0.5)}; KPIs: {', '.join(metrics)}")
         value = metrics[name]
         if value is None or math.isnan(value):
             failed.append(f"{name} is undefined (below {gate.value:g})")

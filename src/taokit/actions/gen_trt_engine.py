@@ -10,8 +10,8 @@ import numpy as np
 
 from taokit.engine.model_files import default_output, resolve_model_file
 from taokit.engine.status import status_job
-from taokit.errors import ModelError, ResultsDirError, UsageError
-from taokit.requests import Session
+from taokit.errors import ModelError, UsageError, already_exists
+from taokit.requests import Session, check_data_type
 from taokit.results import Result
 from taokit.tasks.base import Task
 from taokit.tasks.registry import get_task
@@ -68,14 +68,13 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
         spec: Path | None = None) -> Result:
     task = get_task(task_name)
     task.require("gen_trt_engine")
-    if options.data_type not in ("fp32", "fp16", "int8"):
-        raise UsageError(f"--data_type {options.data_type}: choose fp32, fp16 or int8")
+    check_data_type(options.data_type)
     source, model_path = model_path, resolve_model_file(model_path)
     if model_path.suffix.lower() != ".onnx":
         raise UsageError(f"-m {model_path}: gen_trt_engine builds from an ONNX file; run export first")
     engine = options.engine_file or default_output(source, model_path, ".engine")
     if engine.exists() and not options.force:
-        raise ResultsDirError(f"{engine} already exists; pass --force to overwrite it or choose --engine_file")
+        raise already_exists(engine, "choose --engine_file")
     input_name, chw = onnx_input(model_path)
     calibration = None
     if options.data_type == "int8" and options.cal_cache_file is None:
@@ -85,8 +84,7 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
         for name in ("labels.txt", "nvinfer_config.txt"):  # NGC ships both beside its ONNX files
             existing = engine.parent / name
             if existing.exists() and not options.force:
-                raise ResultsDirError(f"{existing} already exists; pass --force to overwrite it or write the "
-                                      "engine elsewhere with --engine_file")
+                raise already_exists(existing, "write the engine elsewhere with --engine_file")
         ds_spec = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
         deepstream = task.deepstream_for_onnx(model_path, ds_spec)
     with status_job(session.results_dir, f"Building a TensorRT {options.data_type} engine from {model_path}",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from taokit.engine.status import status_job
-from taokit.errors import ModelError, ResultsDirError, UsageError
+from taokit.errors import ModelError, UsageError, already_exists
 from taokit.requests import Session
 from taokit.results import Result
 from taokit.tasks.registry import get_task
@@ -44,7 +44,7 @@ def run(task_name: str, source: Path, output_file: Path | None, session: Session
     if out.resolve() == source.resolve():
         raise UsageError(f"-o {out}: choose another file than the source")
     if out.exists() and not force:
-        raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
+        raise already_exists(out, "choose another -o")
     names = read_labels(labels) if labels is not None else None
     spec_model = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
     lines = []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taokit.engine.model_files import resolve_model_file
 from taokit.engine.status import status_job
-from taokit.errors import ResultsDirError, UsageError
+from taokit.errors import UsageError, already_exists, did_you_mean
 from taokit.optimize.plan import PruneTarget
 from taokit.optimize.prune import PruneRules
 from taokit.requests import Session
@@ -37,9 +36,7 @@ def _protected(target: PruneTarget, excluded: tuple[str, ...]) -> list[nn.Module
     excluded = tuple(tao_names.get(name, name) if name not in modules else name for name in excluded)
     for name in excluded:
         if name not in modules:
-            close = difflib.get_close_matches(name, [n for n in modules if n], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise UsageError(f"-el {name}: no such layer in the model{hint}")
+            raise UsageError(f"-el {name}: no such layer in the model{did_you_mean(name, [n for n in modules if n])}")
     return [modules[n] for n in (*target.protected, *excluded)]
 
 
@@ -65,7 +62,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Pru
     if out.suffix != ".pth":
         out = out.with_suffix(out.suffix + ".pth") if out.suffix else out.with_suffix(".pth")
     if out.exists() and not options.force:
-        raise ResultsDirError(f"{out} already exists; pass --force to overwrite it or choose another -o")
+        raise already_exists(out, "choose another -o")
     rules = options.rules
     target = task.prune_target(model_path)
     recorded = read_spec_record(model_path)  # the pruned model keeps the spec it was trained with

@@ -65,14 +65,14 @@ def convert(
     verbose: o.Verbose = False,
 ) -> None:
     from taokit.engine.files import atomic_write_text
-    from taokit.errors import UsageError
+    from taokit.errors import already_exists
     from taokit.spec.load import spec_format
     from taokit.spec.write import to_prototext, to_yaml
     from taokit.tasks.registry import get_task
 
     start_session(verbose=verbose)
     if output.exists() and not force:
-        raise UsageError(f"{output} already exists; pass --force to overwrite it")
+        raise already_exists(output, "")
     model = get_task(_task(task, spec)).load_spec(spec, kind, [])
     text = to_yaml(model) if spec_format(output) == "yaml" else to_prototext(model)
     atomic_write_text(output, text)

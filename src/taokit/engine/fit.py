@@ -79,7 +79,7 @@ class TrainEnv:
 @dataclass(frozen=True)
 class FitConfig:
     epochs: int
-    checkpoint_interval: int  # epochs between checkpoints; the last epoch is always saved
+    checkpoint_interval: int  # epochs between checkpoints; 0: the last epoch only (TAO's), which is always saved
     first_validation_epoch: int
     validation_period: int
     log_every_steps: int  # steps between loss lines in TensorBoard and on the progress bar
@@ -89,9 +89,11 @@ class FitConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"FitConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
-        for name in ("epochs", "checkpoint_interval", "validation_period", "log_every_steps"):
+        for name in ("epochs", "validation_period", "log_every_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"FitConfig.{name} must be at least 1, got {getattr(self, name)}")
+        if self.checkpoint_interval < 0:
+            raise ValueError(f"FitConfig.checkpoint_interval must be 0 or more, got {self.checkpoint_interval}")
 
 
 @dataclass
@@ -269,7 +271,8 @@ class _Loop:
         return epoch >= c.first_validation_epoch and (epoch - c.first_validation_epoch) % c.validation_period == 0
 
     def checkpoint_due(self, epoch: int) -> bool:
-        return (epoch % self.config.checkpoint_interval == 0 or epoch == self.config.epochs
+        interval = self.config.checkpoint_interval
+        return ((interval > 0 and epoch % interval == 0) or epoch == self.config.epochs
                 or self.parts.schedule.stop_requested)
 
 

@@ -13,6 +13,15 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, protected_namespaces=())
 
 
+def one_of(section: BaseModel, names: tuple[str, ...], what: str, *, required: bool = False) -> None:
+    """Sections of which a spec gives at most one (exactly one when `required`): TAO's protobuf `oneof`."""
+    given = [n for n in names if getattr(section, n) is not None]
+    if len(given) > 1 or (required and not given):
+        listed = ", ".join(names[:-1]) + f" or {names[-1]}"
+        raise ValueError(f"give {'exactly ' if required else ''}one {what} ({listed})"
+                         + (f", found {' and '.join(given)}" if given else ""))
+
+
 def ignored(default: Any = None, reason: str = "no effect in taokit", **kwargs: Any) -> Any:
     """A TAO field that is accepted for compatibility and reported as ignored when set."""
     if callable(default) and not isinstance(default, type):

@@ -7,13 +7,12 @@ location is recorded under its pydantic error path so validation errors can poin
 
 from __future__ import annotations
 
-import difflib
 import logging
 from typing import Any
 
 from pydantic import BaseModel
 
-from taokit.errors import SpecError
+from taokit.errors import SpecError, did_you_mean
 from taokit.spec.annotations import FieldShape, is_bool, is_str, literal_values, shape_of, spec_fields, strip
 from taokit.spec.nodes import Entry, Loc, Message, Node, Scalar, Sequence
 
@@ -38,9 +37,7 @@ def format_path(path: Path) -> str:
     return out
 
 
-def suggest(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+suggest = did_you_mean  # the spec readers' name for it
 
 
 class Shaper:

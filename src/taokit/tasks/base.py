@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from taokit.engine.fit import FitConfig, FitParts, TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
-    from taokit.results import EvaluationResult, Result
+    from taokit.results import EvaluationResult, Result, TuningResult
     from taokit.runtime.base import Backend, ModelIO
     from taokit.spec.base import SpecModel
     from taokit.spec.nodes import Message
@@ -277,7 +277,7 @@ class Task:
         """automl: the default search space (TAO's where it has one), the KPI, the epochs/validation keys."""
         raise self._missing("automl")
 
-    def tune_postprocess(self, spec: SpecModel, request: EvaluateRequest) -> Result:
+    def tune_postprocess(self, spec: SpecModel, request: EvaluateRequest) -> TuningResult:
         """tune_postprocess: search the post-processing for the best metric on the validation data,
         without retraining; writes the tuned specs under request.results_dir."""
         raise self._missing("tune_postprocess")

@@ -124,9 +124,17 @@ def test_images_are_counted_per_batch() -> None:
 
 
 def test_fit_config_has_no_hidden_defaults() -> None:
-    with pytest.raises(ValueError, match="checkpoint_interval must be at least 1"):
-        FitConfig(epochs=3, checkpoint_interval=0, first_validation_epoch=1, validation_period=1,
+    with pytest.raises(ValueError, match="checkpoint_interval must be 0 or more"):
+        FitConfig(epochs=3, checkpoint_interval=-1, first_validation_epoch=1, validation_period=1,
                   log_every_steps=10)
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        FitConfig(epochs=0, checkpoint_interval=1, first_validation_epoch=1, validation_period=1, log_every_steps=1)
+
+
+def test_checkpoint_interval_0_keeps_the_last_epoch_only(tmp_path: Path) -> None:
+    """TAO's checkpoint_interval 0, decided here once for every task."""
+    fit(_parts(_data()), _config(3, interval=0), FitOutputs(tmp_path, "toy"), torch.device("cpu"))
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["epoch_003.pth"]
 
 
 def _ema_config(epochs: int) -> FitConfig:

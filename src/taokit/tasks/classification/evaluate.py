@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import numpy as np
 from torch.utils.data import DataLoader
 
-from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError, SpecError
 from taokit.metrics.classification import ClassificationMetrics, classification_metrics
 from taokit.requests import EvaluateRequest, ModelRequest
@@ -28,6 +26,7 @@ from taokit.tasks.classification.dataset import EvalDataset
 from taokit.tasks.classification.network import preprocess_of
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform
+from taokit.tasks.common.evaluate import write_metrics
 
 log = logging.getLogger("taokit.classification")
 MAX_MATRIX_ROWS = 20  # larger confusion matrices go to the PNG only
@@ -89,19 +88,19 @@ def run_evaluate(spec: ClassificationSpec, request: EvaluateRequest) -> Evaluati
     data_dir = _data_dir(spec, request)
     if request.label_dir is not None:
         log.warning("-l/--label_dir is not used by classification: labels are the class folder names")
-    runner = open_checked(model_path, spec, request, data_dir)
-    info = runner.info
-    report = FolderReport()
-    folder = read_image_folder(data_dir, list(info.class_names), split=data_dir.name, report=report,
-                               strict=request.strict)
-    for warning in report.warnings():
-        log.warning(warning)
-    if not folder.samples:
-        raise DataError(f"{data_dir}: no images to evaluate on")
-    log.info("evaluating %s (%s) on %d images of %s", model_path, runner.backend.name, len(folder.samples), data_dir)
-    probs = predict_folder(runner, folder.samples, spec.evaluate.center_crop,
-                           request.batch_size or spec.eval_batch_size, min(spec.evaluate.n_workers, 1))
-    runner.close()
+    with open_checked(model_path, spec, request, data_dir) as runner:
+        info = runner.info
+        report = FolderReport()
+        folder = read_image_folder(data_dir, list(info.class_names), split=data_dir.name, report=report,
+                                   strict=request.strict)
+        for warning in report.warnings():
+            log.warning(warning)
+        if not folder.samples:
+            raise DataError(f"{data_dir}: no images to evaluate on")
+        log.info("evaluating %s (%s) on %d images of %s", model_path, runner.backend.name, len(folder.samples),
+                 data_dir)
+        probs = predict_folder(runner, folder.samples, spec.evaluate.center_crop,
+                               request.batch_size or spec.eval_batch_size, min(spec.evaluate.n_workers, 1))
     labels = np.asarray([label for _, label in folder.samples])
     metrics = classification_metrics(probs, labels, list(info.class_names), top_k=(spec.evaluate.top_k,))
     k = spec.evaluate.top_k
@@ -116,9 +115,7 @@ def run_evaluate(spec: ClassificationSpec, request: EvaluateRequest) -> Evaluati
         from taokit.tasks.classification.plots import save_confusion_matrix
 
         out = Path(request.results_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "metrics.json", json.dumps({**data, "model": str(model_path),
-                                                            "dataset": str(data_dir)}, indent=2) + "\n")
+        write_metrics(out, {**data, "model": str(model_path), "dataset": str(data_dir)})
         save_confusion_matrix(metrics.confusion, list(info.class_names), out / "confusion_matrix.png")
         lines += [f"metrics: {out / 'metrics.json'}", f"confusion matrix: {out / 'confusion_matrix.png'}"]
     headline = {"accuracy": metrics.accuracy, f"top_{k}_accuracy": metrics.top_k[k],

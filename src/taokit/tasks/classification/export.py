@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.classification.data import FolderReport, class_order, read_image_folder
 from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, ClassifierArch, SoftmaxOutput
@@ -15,6 +14,7 @@ from taokit.tasks.classification.network import load_model, preprocess_of
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, Preprocess, to_network
 from taokit.tasks.common.calibration import FilePreprocessor
+from taokit.tasks.common.evaluate import check_input_size
 
 # The linear head and the softmax stay in float in INT8 models: they cost nothing, and a quantized softmax
 # output would give confidences in steps of 1/255.
@@ -58,9 +58,8 @@ def deepstream_properties(arch: ClassifierArch) -> dict[str, Any]:
 def export_plan(model_path: Path, spec: ClassificationSpec | None) -> ExportPlan:
     model, _ = load_model(model_path)
     arch = model.arch
-    if spec is not None and spec.input_hw != tuple(arch.input_hw):
-        raise ModelError(f"{model_path}: the model was trained at {arch.input_hw[1]}x{arch.input_hw[0]}, the spec "
-                         f"says {spec.input_hw[1]}x{spec.input_hw[0]}")
+    if spec is not None:
+        check_input_size(model_path, arch.input_hw, spec.input_hw)
     pre = Preprocess.from_dict(arch.preprocess)
     center_crop = spec.evaluate.center_crop if spec is not None else arch.center_crop
     preprocess = preprocessor(pre, EvalTransform(arch.input_hw, arch.interpolation, center_crop))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from torch.utils.data import DataLoader
 
 from taokit.engine.fit import FitConfig, FitParts, TrainEnv
 from taokit.engine.hooks import Hook, LoopState
+from taokit.engine.loaders import training_loader
 from taokit.engine.sampler import EpochSampler, SamplerEpoch
 from taokit.engine.schedules import (
     ConstantLR,
@@ -152,13 +152,11 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> TrainingSetup:
     pre = preprocess_of(spec)
     offset, factor = (torch.as_tensor(v, device=env.device).view(1, 3, 1, 1) for v in pre.channel_params())
     t = spec.train
-    workers = min(spec.data.n_workers, os.cpu_count() or 1)
+    workers = spec.data.n_workers
     sampler = EpochSampler(len(train.samples), t.seed, rank=env.dist.rank, world_size=env.dist.world_size)
-    batch = min(t.batch_size, len(sampler))
-    loader = DataLoader(TrainDataset(train.samples, TrainTransform(spec.input_hw, spec.model.interpolation,
-                                                                   spec.augment), pre.bgr, t.seed),
-                        batch_size=batch, sampler=sampler, num_workers=workers, drop_last=len(sampler) > batch,
-                        persistent_workers=workers > 0, pin_memory=env.device.type == "cuda")
+    loader = training_loader(TrainDataset(train.samples, TrainTransform(spec.input_hw, spec.model.interpolation,
+                                                                        spec.augment), pre.bgr, t.seed),
+                             sampler, batch_size=t.batch_size, workers=workers, device=env.device)
     val_loader = None
     if val is not None and val.samples:
         val_loader = DataLoader(EvalDataset(val.samples, EvalTransform(spec.input_hw, spec.model.interpolation,
@@ -199,8 +197,7 @@ def build_training(spec: ClassificationSpec, env: TrainEnv) -> TrainingSetup:
         regularization=build_l1(spec, model),
         set_train_mode=train_mode_setter(batch_norm_frozen(spec.model.freeze_bn, model), frozen_modules(model)),
         stateful={"mixup": mixup}, hooks=[SamplerEpoch(sampler), _EpochLog(meter, csv)])
-    # checkpoint_interval 0 keeps only the last epoch's checkpoint
-    config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval or t.epochs,
+    config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval,
                        first_validation_epoch=1, validation_period=t.validation_interval,
                        log_every_steps=LOG_EVERY_STEPS, use_amp=env.use_amp)
     return TrainingSetup(parts, config, report.warnings())

@@ -66,17 +66,11 @@ def scan_images(paths: Iterable[Path]) -> ImageScan:
 
 def save_histograms(path: Path, series: dict[str, list[float]], title: str) -> None:
     """One histogram per series, side by side, as a PNG."""
-    import matplotlib
+    from taokit.engine.figures import new_figure, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3.2))
+    fig, axes = new_figure((4 * len(series), 3.2), ncols=len(series))
     for ax, (name, values) in zip(list(getattr(axes, "flat", [axes])), series.items(), strict=True):
         ax.hist(values, bins=30)
         ax.set_title(name)
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    save_png(fig, path)

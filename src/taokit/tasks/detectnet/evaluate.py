@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch.utils.data import DataLoader
@@ -13,9 +13,9 @@ from torch.utils.data import DataLoader
 from taokit.data.kitti import format_detection, read_kitti_dataset
 from taokit.data.records import Detection
 from taokit.engine.files import atomic_write_text
-from taokit.errors import DataError, ModelError, UsageError
 from taokit.requests import EvaluateRequest
 from taokit.results import EvaluationResult, Table
+from taokit.tasks.common.evaluate import check_input_size, evaluation_samples, write_metrics
 from taokit.tasks.detectnet.augment import to_source_pixels
 from taokit.tasks.detectnet.backends import open_runner
 from taokit.tasks.detectnet.dataset import EvalDataset, Sample, collate_eval, to_samples
@@ -28,37 +28,29 @@ log = logging.getLogger("taokit.detectnet")
 
 
 def _records(spec: DetectNetExperiment, opts: EvaluateRequest) -> list:
-    if opts.image_dir is not None:
-        if opts.label_dir is None:
-            raise UsageError("-i/--image_dir needs -l/--label_dir with the KITTI labels of those images")
-        records, report = read_kitti_dataset(opts.image_dir, opts.label_dir, strict=opts.strict)
-        records = [replace(r, image=str(r.path(opts.image_dir))) for r in records]
-    else:
-        split = load_training_records(spec.dataset_config, strict=opts.strict)
-        records, report = (split.train if opts.use_training_set else split.val), split.report
-        if not records:
-            raise DataError("no validation images: set dataset_config.validation_fold (or "
-                            "validation_data_source), use --use_training_set, or pass -i and -l")
-    for warning in report.warnings():
-        log.warning(warning)
-    return records
+    def labelled(images: Path, labels: Path) -> tuple[list, Any]:
+        records, report = read_kitti_dataset(images, labels, strict=opts.strict)
+        return [replace(r, image=str(r.path(images))) for r in records], report
+
+    def split(training: bool) -> tuple[list, Any]:
+        records = load_training_records(spec.dataset_config, strict=opts.strict)
+        return (records.train if training else records.val), records.report
+
+    return evaluation_samples(opts, labelled=labelled, training=lambda: split(True), validation=lambda: split(False),
+                              validation_keys="dataset_config.validation_fold (or validation_data_source)")
 
 
 def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> EvaluationResult:
     model_path = opts.model_path
-    runner = open_runner(model_path, backend=opts.backend, device=opts.device, class_names=spec.class_names,
-                         input_hw=spec.input_hw)
-    if runner.info.input_hw != spec.input_hw:
-        raise ModelError(f"{model_path}: the model takes {runner.info.input_hw[1]}x{runner.info.input_hw[0]} "
-                         f"images but the spec's output_image_width x height is {spec.input_hw[1]}x"
-                         f"{spec.input_hw[0]}")
-    samples = to_samples(_records(spec, opts), spec.class_names, spec.dataset_config.target_class_mapping)
-    batch = opts.batch_size or spec.evaluation_config.batch_size or spec.training_config.batch_size_per_gpu
-    loader = DataLoader(EvalDataset(samples, spec, strict=opts.strict), batch_size=batch, collate_fn=collate_eval,
-                        num_workers=min(spec.training_config.n_workers, 1))
-    log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
-    metrics, found = evaluate_detections(runner.predict, loader, spec, total=len(loader))
-    runner.close()
+    with open_runner(model_path, backend=opts.backend, device=opts.device, class_names=spec.class_names,
+                     input_hw=spec.input_hw) as runner:
+        check_input_size(model_path, runner.info.input_hw, spec.input_hw)
+        samples = to_samples(_records(spec, opts), spec.class_names, spec.dataset_config.target_class_mapping)
+        batch = opts.batch_size or spec.evaluation_config.batch_size or spec.training_config.batch_size_per_gpu
+        loader = DataLoader(EvalDataset(samples, spec, strict=opts.strict), batch_size=batch,
+                            collate_fn=collate_eval, num_workers=min(spec.training_config.n_workers, 1))
+        log.info("evaluating %s (%s) on %d images", model_path, runner.backend.name, len(samples))
+        metrics, found = evaluate_detections(runner.predict, loader, spec, total=len(loader))
     detections = sum(r.num_det for r in metrics.per_class.values())
     objects = sum(r.num_gt for r in metrics.per_class.values())
     if objects and detections < objects / 4:
@@ -68,8 +60,7 @@ def run_evaluate(spec: DetectNetExperiment, opts: EvaluateRequest) -> Evaluation
     lines = [f"mAP ({spec.evaluation_config.average_precision_mode}): {metrics.mAP:.4f}",
              f"COCO mAP@[.5:.95]: {metrics.map:.4f}  AP50: {metrics.map_50:.4f}  AP75: {metrics.map_75:.4f}"]
     if opts.results_dir is not None:
-        opts.results_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(opts.results_dir / "metrics.json", json.dumps(metrics.to_dict(), indent=2) + "\n")
+        write_metrics(opts.results_dir, metrics.to_dict())
         save_pr_curves(metrics, opts.results_dir / "pr_curves.png")
         folder = write_detections(opts.results_dir / "detections", samples, found, spec)
         lines += [f"metrics: {opts.results_dir / 'metrics.json'}", f"PR curves: {opts.results_dir / 'pr_curves.png'}",

@@ -13,6 +13,7 @@ from torch import nn
 from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.common.calibration import FilePreprocessor
+from taokit.tasks.common.evaluate import check_input_size
 from taokit.tasks.detectnet.augment import crop_and_resize
 from taokit.tasks.detectnet.model import INPUT_NAME, OUTPUT_NAMES, DetectNetArch
 from taokit.tasks.detectnet.network import load_model
@@ -95,9 +96,8 @@ def export_plan(model_path: Path, spec: DetectNetExperiment | None) -> ExportPla
     if spec is not None and spec.class_names != classes:
         raise ModelError(f"{model_path}: model classes {classes} differ from the spec's target classes "
                          f"{spec.class_names}")
-    if spec is not None and spec.input_hw != tuple(arch.input_hw):
-        raise ModelError(f"{model_path}: the model takes {arch.input_hw[1]}x{arch.input_hw[0]} images, the spec "
-                         f"{spec.input_hw[1]}x{spec.input_hw[0]}")
+    if spec is not None:
+        check_input_size(model_path, arch.input_hw, spec.input_hw)
     source = calibration_source(spec, (3, *arch.input_hw))
     props, sections = deepstream_settings(spec, classes, arch.input_hw, arch.grid_hw)
     names = arch.extra.get("onnx_names") or {}

@@ -188,18 +188,10 @@ def _coco(ground_truth: Sequence[Sequence[BoxLabel]], detections: Sequence[Seque
 
 
 def save_pr_curves(metrics: DetectionMetrics, path: Path | str) -> None:
-    """Write one precision-recall curve per class, AP in the legend, to a PNG (replaced atomically).
+    """Write one precision-recall curve per class, AP in the legend, to a PNG (replaced atomically)."""
+    from taokit.engine.figures import new_figure, save_png
 
-    Uses matplotlib's object API on an Agg canvas, so no pyplot state or global backend is touched.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from taokit.engine.files import atomic_path
-
-    fig = Figure(figsize=(7, 5), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    fig, ax = new_figure((7, 5))
     for name in metrics.class_names:
         result = metrics.per_class[name]
         ap = "n/a" if math.isnan(result.ap) else f"{result.ap:.3f}"
@@ -209,5 +201,4 @@ def save_pr_curves(metrics: DetectionMetrics, path: Path | str) -> None:
            title=f"Precision-recall ({metrics.mode}), mAP {title_map}")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower left")
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, format="png")
+    save_png(fig, Path(path))

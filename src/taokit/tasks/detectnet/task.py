@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
-    from taokit.results import EvaluationResult, Result
+    from taokit.results import EvaluationResult, Result, TuningResult
     from taokit.runtime.base import ModelIO
     from taokit.spec.base import SpecModel
     from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment, DetectNetInferenceSpec
@@ -129,7 +129,7 @@ class DetectNetTask(Task):
 
         return validate_dataset(spec, output_dir)
 
-    def tune_postprocess(self, spec: DetectNetExperiment, request: EvaluateRequest) -> Result:
+    def tune_postprocess(self, spec: DetectNetExperiment, request: EvaluateRequest) -> TuningResult:
         from taokit.tasks.detectnet.tune_postprocess import tune_postprocess
 
         return tune_postprocess(spec, request)

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 from taokit.data.records import DatasetReport
 from taokit.engine.fit import FitConfig, FitParts, TrainEnv
 from taokit.engine.hooks import Hook, LoopState
+from taokit.engine.loaders import training_loader
 from taokit.engine.sampler import EpochSampler, SamplerEpoch
 from taokit.engine.schedules import EarlyStoppingAnnealing, Schedule, SoftStartAnnealing
 from taokit.errors import DataError
@@ -65,15 +66,13 @@ def _loaders(spec: DetectNetExperiment, env: TrainEnv, grid_hw: tuple[int, int])
     val = to_samples(records.val, spec.class_names, mapping)
     tc = spec.training_config
     sampler = EpochSampler(len(train), spec.random_seed, rank=env.dist.rank, world_size=env.dist.world_size)
-    workers = tc.n_workers
-    train_loader = DataLoader(TrainDataset(train, spec, spec.random_seed, grid_hw, strict=env.strict), batch_size=tc.batch_size_per_gpu,
-                              sampler=sampler, num_workers=workers, persistent_workers=workers > 0,
-                              pin_memory=env.device.type == "cuda", prefetch_factor=2 if workers else None)
+    train_loader = training_loader(TrainDataset(train, spec, spec.random_seed, grid_hw, strict=env.strict), sampler,
+                                   batch_size=tc.batch_size_per_gpu, workers=tc.n_workers, device=env.device)
     val_loader = None
     if val:
         batch = spec.evaluation_config.batch_size or tc.batch_size_per_gpu
-        val_loader = DataLoader(EvalDataset(val, spec, strict=env.strict), batch_size=batch, num_workers=min(workers, 1),
-                                collate_fn=collate_eval)
+        val_loader = DataLoader(EvalDataset(val, spec, strict=env.strict), batch_size=batch,
+                                num_workers=min(tc.n_workers, 1), collate_fn=collate_eval)
     log.info("training on %d images, validating on %d", len(train), len(val))
     return train_loader, val_loader, sampler, records.report
 
@@ -144,8 +143,7 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
         set_train_mode=train_mode_setter(batch_norm_frozen(spec.model_config_.freeze_bn, model),
                                           frozen_modules(model)),
         stateful={"cost": cost}, hooks=hooks)
-    # TAO writes no periodic checkpoints when checkpoint_interval is 0: only the last epoch's.
-    config = FitConfig(epochs=tc.num_epochs, checkpoint_interval=tc.checkpoint_interval or tc.num_epochs,
+    config = FitConfig(epochs=tc.num_epochs, checkpoint_interval=tc.checkpoint_interval,
                        first_validation_epoch=ev.first_validation_epoch,
                        validation_period=ev.validation_period_during_training,
                        log_every_steps=max(tc.visualizer.scalar_logging_frequency, 1), use_amp=env.use_amp,

@@ -21,7 +21,7 @@ from taokit.data.records import BoxLabel, Detection
 from taokit.engine.files import atomic_write_csv, atomic_write_text
 from taokit.engine.progress import Progress
 from taokit.requests import EvaluateRequest
-from taokit.results import Result, Table
+from taokit.results import Table, TuningResult
 from taokit.spec.write import to_prototext
 from taokit.tasks.detectnet.backends import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.dataset import EvalDataset, collate_eval, to_samples
@@ -130,7 +130,7 @@ def as_inference_clustering(config: ClusteringConfig) -> ClusteringConfig:
     return config.model_copy(update=update)
 
 
-def tune_postprocess(spec: DetectNetExperiment, request: EvaluateRequest) -> Result:
+def tune_postprocess(spec: DetectNetExperiment, request: EvaluateRequest) -> TuningResult:
     runner = open_runner(request.model_path, backend=request.backend, device=request.device,
                          class_names=spec.class_names, input_hw=spec.input_hw)
     try:
@@ -162,7 +162,7 @@ def _describe(c: ClusteringConfig) -> str:
 
 def _write(request: EvaluateRequest, spec: DetectNetExperiment, tuned: DetectNetExperiment,
            best: dict[str, ClusteringConfig], before: DetectionMetrics, after: DetectionMetrics,
-           rows: list[list[object]]) -> Result:
+           rows: list[list[object]]) -> TuningResult:
     out = Path(request.results_dir or ".")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "spec.txt", to_prototext(tuned))
@@ -174,7 +174,7 @@ def _write(request: EvaluateRequest, spec: DetectNetExperiment, tuned: DetectNet
                   [[n, before.per_class[n].ap, after.per_class[n].ap, before.per_class[n].num_det,
                     after.per_class[n].num_det, after.per_class[n].num_gt, _describe(best[n])]
                    for n in spec.class_names])
-    return Result(lines=[f"mAP {before.mAP:.4f} -> {after.mAP:.4f}",
+    return TuningResult(metric="mAP", before=before.mAP, after=after.mAP, lines=[f"mAP {before.mAP:.4f} -> {after.mAP:.4f}",
                          f"train spec with the best post-processing: {out / 'spec.txt'}",
                          f"inference spec: {out / 'inference_spec.txt'}", f"every candidate: {out / 'postprocess_search.csv'}"],
                   tables=[table], data={"mAP_before": before.mAP, "mAP_after": after.mAP})

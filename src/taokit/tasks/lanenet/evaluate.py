@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from taokit.engine.files import atomic_write_text
-from taokit.errors import DataError, ModelError
+from taokit.errors import ModelError
 from taokit.requests import EvaluateRequest
 from taokit.results import EvaluationResult, Table
+from taokit.tasks.common.evaluate import check_input_size, write_metrics
+from taokit.tasks.common.evaluate import evaluation_samples as common_samples
 from taokit.tasks.lanenet.evaluation import evaluate_lanes
 from taokit.tasks.lanenet.labels import LaneReport, read_lane_dataset
 from taokit.tasks.lanenet.runner import LaneNetRunner, open_runner
@@ -22,31 +23,31 @@ SUBMISSION = "tusimple_predictions.json"
 
 def evaluation_samples(spec: LaneNetExperiment, request: EvaluateRequest) -> list:
     d = spec.dataset_config
-    if request.image_dir is not None:
-        if request.label_dir is None:
-            raise DataError("-i/--image_dir needs -l/--label_dir with the lane labels of those images")
+
+    def labelled(images: Path, labels: Path) -> tuple[list, LaneReport]:
         report = LaneReport()
-        samples = read_lane_dataset(request.image_dir, request.label_dir, d.image_extension, report)
-    elif request.use_training_set:
+        return read_lane_dataset(images, labels, d.image_extension, report), report
+
+    def training() -> tuple[list, LaneReport]:
         samples, _, report = load_splits(spec)
-    else:
+        return samples, report
+
+    def validation() -> tuple[list, LaneReport]:
         report = LaneReport()
-        samples = read_sources(d.validation_data_sources, d.image_extension, report)
-        if not samples:
-            raise DataError("no validation images: set dataset_config.validation_data_sources, use "
-                            "--use_training_set, or pass -i and -l")
-    for warning in report.warnings():
-        log.warning(warning)
-    return samples
+        return read_sources(d.validation_data_sources, d.image_extension, report), report
+
+    return common_samples(request, labelled=labelled, training=training, validation=validation,
+                          validation_keys="dataset_config.validation_data_sources")
 
 
 def open_spec_runner(spec: LaneNetExperiment, request: EvaluateRequest) -> LaneNetRunner:
     """The request's model on its backend, refused when its input size is not the spec's."""
     runner = open_runner(request.model_path, backend=request.backend, device=request.device, input_hw=spec.input_hw)
-    if runner.input_hw != spec.input_hw:
+    try:
+        check_input_size(request.model_path, runner.input_hw, spec.input_hw)
+    except ModelError:
         runner.close()
-        raise ModelError(f"{request.model_path}: the model takes {runner.input_hw[1]}x{runner.input_hw[0]} images, "
-                         f"the spec's model_config says {spec.input_hw[1]}x{spec.input_hw[0]}")
+        raise
     return runner
 
 
@@ -59,12 +60,11 @@ def _warn_slow_frames(timed: dict, images: int) -> None:
 
 
 def run_evaluate(spec: LaneNetExperiment, request: EvaluateRequest) -> EvaluationResult:
-    runner = open_spec_runner(spec, request)
-    samples = evaluation_samples(spec, request)
-    loader = eval_loader(samples, spec, request.batch_size)
-    log.info("evaluating %s (%s) on %d images", request.model_path, runner.backend.name, len(samples))
-    scores = evaluate_lanes(runner.predict, loader, samples, spec, total=len(loader))
-    runner.close()
+    with open_spec_runner(spec, request) as runner:
+        samples = evaluation_samples(spec, request)
+        loader = eval_loader(samples, spec, request.batch_size)
+        log.info("evaluating %s (%s) on %d images", request.model_path, runner.backend.name, len(samples))
+        scores = evaluate_lanes(runner.predict, loader, samples, spec, total=len(loader))
     metrics = scores.to_dict()
     t, timed, c, p = metrics["tusimple"], metrics["tusimple_timed"], metrics["culane"], metrics["pixel"]
     lines = [f"TuSimple accuracy {t['accuracy']:.4f}, FP {t['fp']:.4f}, FN {t['fn']:.4f} ({len(samples)} images)",
@@ -76,9 +76,7 @@ def run_evaluate(spec: LaneNetExperiment, request: EvaluateRequest) -> Evaluatio
         _warn_slow_frames(timed, len(samples))
     if request.results_dir is not None:
         out = Path(request.results_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "metrics.json", json.dumps({**metrics, "model": str(request.model_path)},
-                                                           indent=2) + "\n")
+        write_metrics(out, {**metrics, "model": str(request.model_path)})
         atomic_write_text(out / SUBMISSION, "".join(line + "\n" for line in scores.submission))
         lines += [f"metrics: {out / 'metrics.json'}", f"TuSimple predictions: {out / SUBMISSION}"]
     table = Table("LaneNet evaluation", ["metric", "value"], [

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from taokit.data.image_io import resize_image
-from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.common.calibration import FilePreprocessor
+from taokit.tasks.common.evaluate import check_input_size
 from taokit.tasks.lanenet.model import INPUT_NAME, OUTPUT_NAMES, LaneNetOutputs
 from taokit.tasks.lanenet.network import load_model
 from taokit.tasks.lanenet.spec import LaneNetExperiment
@@ -36,9 +36,8 @@ def calibration_source(spec: LaneNetExperiment | None, chw: tuple[int, int, int]
 def export_plan(model_path: Path, spec: LaneNetExperiment | None) -> ExportPlan:
     model, _ = load_model(model_path)
     hw = tuple(model.arch.input_hw)
-    if spec is not None and spec.input_hw != hw:
-        raise ModelError(f"{model_path}: the model takes {hw[1]}x{hw[0]} images, the spec {spec.input_hw[1]}x"
-                         f"{spec.input_hw[0]}")
+    if spec is not None:
+        check_input_size(model_path, hw, spec.input_hw)
     source = calibration_source(spec, (3, *hw))
     # nvinfer: a segmentation network (network-type 2) reading RGB / 255; clustering runs in the app
     deepstream = {"net-scale-factor": 1.0 / 255.0, "offsets": [0.0, 0.0, 0.0], "infer-dims": [3, *hw],

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
-    from taokit.results import EvaluationResult, Result
+    from taokit.results import EvaluationResult, Result, TuningResult
     from taokit.runtime.base import ModelIO
     from taokit.spec.base import SpecModel
     from taokit.tasks.lanenet.spec import LaneNetExperiment, LaneNetInferenceSpec
@@ -88,7 +88,7 @@ class LaneNetTask(Task):
 
         return validate_dataset(spec, output_dir)
 
-    def tune_postprocess(self, spec: LaneNetExperiment, request: EvaluateRequest) -> Result:
+    def tune_postprocess(self, spec: LaneNetExperiment, request: EvaluateRequest) -> TuningResult:
         from taokit.tasks.lanenet.tune_postprocess import tune_postprocess
 
         return tune_postprocess(spec, request)

@@ -11,6 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from taokit.engine.fit import FitConfig, FitParts, TrainEnv
+from taokit.engine.loaders import training_loader
 from taokit.engine.sampler import EpochSampler, SamplerEpoch
 from taokit.engine.schedules import SoftStartAnnealing
 from taokit.errors import DataError
@@ -57,9 +58,8 @@ def build_training(spec: LaneNetExperiment, env: TrainEnv) -> TrainingSetup:
     model = build_for_training(spec).to(env.device)
     t = spec.train_config
     sampler = EpochSampler(len(train), spec.random_seed, rank=env.dist.rank, world_size=env.dist.world_size)
-    workers = t.n_workers
-    loader = DataLoader(TrainDataset(train, spec, spec.random_seed), batch_size=t.batch_size, sampler=sampler,
-                        num_workers=workers, persistent_workers=workers > 0, pin_memory=env.device.type == "cuda")
+    loader = training_loader(TrainDataset(train, spec, spec.random_seed), sampler, batch_size=t.batch_size,
+                             workers=t.n_workers, device=env.device)
     val_loader = eval_loader(val, spec) if val else None
     log.info("training on %d images (%d lanes), validating on %d", len(train), sum(len(s.lanes) for s in train),
              len(val))
@@ -88,8 +88,7 @@ def build_training(spec: LaneNetExperiment, env: TrainEnv) -> TrainingSetup:
         validate=validate if val_loader is not None else None, monitor=MONITOR,
         regularization=norm_penalty(layer_parameters(model, conv_kinds, biases=True), reg.type, reg.weight),
         hooks=[SamplerEpoch(sampler)])
-    # checkpoint_interval 0: only the last epoch's checkpoint
-    config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval or t.epochs,
+    config = FitConfig(epochs=t.epochs, checkpoint_interval=t.checkpoint_interval,
                        first_validation_epoch=t.validation_period, validation_period=t.validation_period,
                        log_every_steps=20, use_amp=env.use_amp)
     return TrainingSetup(parts, config, report.warnings())

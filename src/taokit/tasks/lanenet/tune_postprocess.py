@@ -20,7 +20,7 @@ import numpy as np
 from taokit.engine.files import atomic_write_csv, atomic_write_text
 from taokit.engine.progress import Progress
 from taokit.requests import EvaluateRequest
-from taokit.results import Result, Table
+from taokit.results import Table, TuningResult
 from taokit.spec.write import to_prototext
 from taokit.tasks.lanenet.evaluate import evaluation_samples, open_spec_runner
 from taokit.tasks.lanenet.evaluation import tusimple_truth
@@ -104,7 +104,7 @@ def _describe(c: PostprocessingConfig) -> str:
             f"fit={c.fit_order}")
 
 
-def tune_postprocess(spec: LaneNetExperiment, request: EvaluateRequest) -> Result:
+def tune_postprocess(spec: LaneNetExperiment, request: EvaluateRequest) -> TuningResult:
     pool = candidates(spec.postprocessing_config, CANDIDATES, seed=spec.random_seed)
     outputs = _run_network(spec, request, floor=min(c.binary_threshold for c in pool))
     rows: list[list[object]] = []
@@ -119,7 +119,7 @@ def tune_postprocess(spec: LaneNetExperiment, request: EvaluateRequest) -> Resul
 
 
 def _write(request: EvaluateRequest, spec: LaneNetExperiment, best: PostprocessingConfig, before: TuSimpleScore,
-           after: TuSimpleScore, rows: list[list[object]]) -> Result:
+           after: TuSimpleScore, rows: list[list[object]]) -> TuningResult:
     out = Path(request.results_dir or ".")
     out.mkdir(parents=True, exist_ok=True)
     tuned = spec.model_copy(update={"postprocessing_config": best})  # marked as set, so it is written out
@@ -137,7 +137,8 @@ def _write(request: EvaluateRequest, spec: LaneNetExperiment, best: Postprocessi
                                                                                     "post-processing"],
                   [["before", before.accuracy, before.fp, before.fn, _describe(spec.postprocessing_config)],
                    ["after", after.accuracy, after.fp, after.fn, _describe(best)]])
-    return Result(lines=[f"TuSimple accuracy {before.accuracy:.4f} -> {after.accuracy:.4f}",
+    return TuningResult(metric="TuSimple accuracy", before=before.accuracy, after=after.accuracy,
+                        lines=[f"TuSimple accuracy {before.accuracy:.4f} -> {after.accuracy:.4f}",
                          f"train spec with the best post-processing: {out / 'spec.txt'}",
                          f"inference spec: {out / 'inference_spec.txt'}",
                          f"every candidate: {out / 'postprocess_search.csv'}"],

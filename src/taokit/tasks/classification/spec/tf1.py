@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from taokit.models.names import KnownArch
 from taokit.spec.automl_section import AutoMLConfig
-from taokit.spec.base import SpecModel, ignored
+from taokit.spec.base import SpecModel, ignored, one_of
 from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
 from taokit.spec.write import PROTO_ENUM
 
@@ -89,9 +89,7 @@ class OptimizerConfig(SpecModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> OptimizerConfig:
-        given = [n for n in ("sgd", "adam", "rmsprop") if getattr(self, n) is not None]
-        if len(given) > 1:
-            raise ValueError(f"give one optimizer, found {' and '.join(given)}")
+        one_of(self, ("sgd", "adam", "rmsprop"), "optimizer")
         return self
 
 
@@ -151,9 +149,7 @@ class LRConfig(SpecModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> LRConfig:
-        given = [n for n in ("step", "soft_anneal", "cosine") if getattr(self, n) is not None]
-        if len(given) > 1:
-            raise ValueError(f"give one schedule, found {' and '.join(given)}")
+        one_of(self, ("step", "soft_anneal", "cosine"), "schedule")
         return self
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from taokit.spec.base import SpecModel, ignored
+from taokit.spec.base import SpecModel, ignored, one_of
 
 
 class KittiConfig(SpecModel):
@@ -77,8 +77,5 @@ class DatasetExportConfig(SpecModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetExportConfig:
-        given = [n for n in ("kitti_config", "coco_config", "yolo_config") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of kitti_config, coco_config or yolo_config"
-                             + (f" (found {', '.join(given)})" if given else ""))
+        one_of(self, ("kitti_config", "coco_config", "yolo_config"), "dataset source", required=True)
         return self

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from taokit.spec.base import SpecModel, ignored
+from taokit.spec.base import SpecModel, ignored, one_of
 from taokit.spec.experiment_tracking import NOT_TRACKED, ClearmlConfig, WandbConfig
 from taokit.spec.training_sections import Regularizer, SoftStartAnnealingSchedule
 from taokit.spec.write import PROTO_ENUM
@@ -26,8 +26,7 @@ class LearningRate(SpecModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> LearningRate:
-        if self.soft_start_annealing_schedule and self.early_stopping_annealing_schedule:
-            raise ValueError("give either soft_start_annealing_schedule or early_stopping_annealing_schedule")
+        one_of(self, ("soft_start_annealing_schedule", "early_stopping_annealing_schedule"), "learning-rate schedule")
         return self
 
 
