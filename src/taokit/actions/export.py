@@ -143,8 +143,9 @@ def _deployment_files(plan: Any, out: Path, options: ExportOptions, cal_cache: P
     if options.gen_ds_config:
         from taokit.deploy.deepstream import write_deepstream_files
 
-        labels = plan.labels if plan.deepstream_labels is None else plan.deepstream_labels
-        files = write_deepstream_files(out.parent, out, labels, plan.deepstream, plan.deepstream_classes, cal_cache)
+        if plan.deepstream is None:
+            raise UsageError("--gen_ds_config: this task's models have no DeepStream description")
+        files = write_deepstream_files(out.parent, out, plan.deepstream, cal_cache)
         lines.append("DeepStream: " + ", ".join(map(str, files)))
     if options.triton_repo is not None:
         from taokit.deploy.triton import write_triton_repository

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from taokit.requests import Session, check_data_type
 from taokit.results import Result
 from taokit.tasks.base import Task
 from taokit.tasks.registry import get_task
+
+if TYPE_CHECKING:
+    from taokit.deploy.deepstream import DeepStreamConfig
 
 
 @dataclass(frozen=True)
@@ -96,14 +100,12 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
     return Result(lines=lines)
 
 
-def _write_deepstream(deepstream: tuple[list[str], dict, dict], onnx_path: Path, engine: Path,
-                      options: EngineOptions) -> list[str]:
+def _write_deepstream(deepstream: DeepStreamConfig, onnx_path: Path, engine: Path, options: EngineOptions) -> list[str]:
     from taokit.deploy.deepstream import write_deepstream_files
 
-    labels, props, sections = deepstream
     mode = {"fp32": 0, "int8": 1, "fp16": 2}[options.data_type]
-    props = {**props, "model-engine-file": engine.name, "batch-size": options.max_batch}
-    written = write_deepstream_files(engine.parent, onnx_path, labels, props, sections,
+    config = deepstream.with_properties(**{"model-engine-file": engine.name, "batch-size": options.max_batch})
+    written = write_deepstream_files(engine.parent, onnx_path, config,
                                      options.cal_cache_file if options.data_type == "int8" else None,
                                      network_mode=mode)
     return [f"DeepStream: {', '.join(str(p) for p in written)}"]

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from taokit.engine.files import atomic_write_text
+
+
+@dataclass(frozen=True)
+class DeepStreamConfig:
+    """What DeepStream needs to know of a model, from `export` or from `gen_trt_engine` on any ONNX:
+    labels.txt's lines (one class per line; a classifier's one `a;b;c` line), nvinfer's `[property]` entries
+    and its `[class-attrs-*]` sections."""
+
+    labels: list[str]
+    properties: dict[str, Any]
+    class_sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def with_properties(self, **changes: Any) -> DeepStreamConfig:
+        return replace(self, properties={**self.properties, **changes})
 
 
 def _value(value: Any) -> str:
@@ -39,15 +54,14 @@ def _relative(path: Path, directory: Path) -> str:
         return str(path.resolve())
 
 
-def write_deepstream_files(directory: Path, onnx_file: Path, labels: list[str], properties: dict[str, Any],
-                           classes: dict[str, dict[str, Any]], cal_cache: Path | None = None,
+def write_deepstream_files(directory: Path, onnx_file: Path, config: DeepStreamConfig, cal_cache: Path | None = None,
                            network_mode: int | None = None) -> list[Path]:
-    """Write labels.txt (one class per line, network order) and nvinfer_config.txt next to the model."""
+    """Write labels.txt (network order) and nvinfer_config.txt next to the model."""
     labels_path, config_path = directory / "labels.txt", directory / "nvinfer_config.txt"
-    atomic_write_text(labels_path, "".join(f"{name}\n" for name in labels))
-    props = {**properties, "onnx-file": _relative(onnx_file, directory), "labelfile-path": labels_path.name,
+    atomic_write_text(labels_path, "".join(f"{name}\n" for name in config.labels))
+    props = {**config.properties, "onnx-file": _relative(onnx_file, directory), "labelfile-path": labels_path.name,
              "network-mode": network_mode if network_mode is not None else 1 if cal_cache else 0}
     if cal_cache is not None:
         props["int8-calib-file"] = _relative(cal_cache, directory)
-    atomic_write_text(config_path, nvinfer_config(props, classes))
+    atomic_write_text(config_path, nvinfer_config(props, config.class_sections))
     return [labels_path, config_path]

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from taokit.deploy.deepstream import DeepStreamConfig
+
 
 @dataclass
 class ExportPlan:
@@ -17,8 +19,7 @@ class ExportPlan:
 
     `preprocess` turns an image file into the network's input (CHW float32) exactly as in training;
     `images` are the default calibration and parity images (the training set), possibly empty.
-    `deepstream` holds the task's nvinfer `[property]` entries, `deepstream_classes` its
-    `[class-attrs-*]` sections.
+    `deepstream` is what DeepStream's nvinfer needs to run the exported file.
     """
 
     model: nn.Module
@@ -29,10 +30,8 @@ class ExportPlan:
     preprocess: Callable[[Path], np.ndarray]
     images: list[Path] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
-    deepstream: dict[str, Any] = field(default_factory=dict)
-    deepstream_classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deepstream: DeepStreamConfig | None = None
     keep_float: list[str] = field(default_factory=list)  # ONNX node names INT8 should leave in float
-    deepstream_labels: list[str] | None = None  # labels.txt lines when not one class per line (classifiers)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from taokit.automl.plan import AutoMLPlan
+    from taokit.deploy.deepstream import DeepStreamConfig
     from taokit.engine.fit import FitConfig, FitParts, TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -287,10 +288,9 @@ class Task:
         NGC's labels.txt or the spec, the input size from the file or the spec."""
         raise self._missing("import")
 
-    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None
-                            ) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
-        """gen_trt_engine --gen_ds_config: labels, nvinfer [property] entries and class sections for an
-        ONNX of this task (taokit's or NVIDIA's), naming its tensors as the file does."""
+    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None) -> DeepStreamConfig:
+        """gen_trt_engine --gen_ds_config: what DeepStream needs for an ONNX of this task (taokit's or
+        NVIDIA's), naming its tensors as the file does."""
         raise self._missing("gen_trt_engine --gen_ds_config")
 
     # -- built on the above -----------------------------------------------------------------------------

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from taokit.deploy.deepstream import DeepStreamConfig
 from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.classification.data import FolderReport, class_order, read_image_folder
-from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, ClassifierArch, SoftmaxOutput
+from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, SoftmaxOutput
 from taokit.tasks.classification.network import load_model, preprocess_of
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, Preprocess, to_network
@@ -44,15 +45,27 @@ def calibration_source(spec: ClassificationSpec | None, chw: tuple[int, int, int
     return CalibrationSource(preprocessor(pre, transform), training_images(spec))
 
 
-def deepstream_properties(arch: ClassifierArch) -> dict[str, Any]:
+def deepstream_config(class_names: Sequence[str], input_hw: Sequence[int], pre: Preprocess,
+                      output_name: str = OUTPUT_NAME) -> DeepStreamConfig:
     """nvinfer computes y = net-scale-factor * (x - offsets) with one scale for all channels: exact for
-    caffe and tf modes; torch mode's per-channel std is approximated by its mean."""
-    pre = Preprocess.from_dict(arch.preprocess)
+    caffe and tf modes; torch mode's per-channel std is approximated by its mean. A classifier's labels.txt
+    is one `a;b;c` line per output layer."""
     offset, factor = pre.channel_params()
-    return {"net-scale-factor": float(np.mean(factor)), "offsets": [round(float(o), 4) for o in offset],
-            "infer-dims": [3, *arch.input_hw], "model-color-format": 1 if pre.bgr else 0, "network-type": 1,
-            "num-detected-classes": len(arch.class_names), "output-blob-names": [OUTPUT_NAME],
-            "classifier-threshold": 0.2, "batch-size": 1, "gie-unique-id": 1, "maintain-aspect-ratio": 0}
+    return DeepStreamConfig([";".join(class_names)], {
+        "net-scale-factor": float(np.mean(factor)), "offsets": [round(float(o), 4) for o in offset],
+        "infer-dims": [3, *input_hw], "model-color-format": 1 if pre.bgr else 0, "network-type": 1,
+        "num-detected-classes": len(class_names), "output-blob-names": [output_name],
+        "classifier-threshold": 0.2, "batch-size": 1, "gie-unique-id": 1, "maintain-aspect-ratio": 0})
+
+
+def deepstream_for_onnx(path: Path, spec: ClassificationSpec | None) -> DeepStreamConfig:
+    """gen_trt_engine --gen_ds_config on a classifier ONNX: taokit's says what it is; another needs the spec."""
+    from taokit.tasks.classification.backends import open_runner
+    from taokit.tasks.classification.evaluate import fallback_info
+
+    with open_runner(path, backend="onnxruntime", device="cpu", fallback=fallback_info(spec, None, None)) as runner:
+        info, output = runner.info, runner.backend.io.output_names[0]
+    return deepstream_config(info.class_names, info.input_hw, info.preprocess, output)
 
 
 def export_plan(model_path: Path, spec: ClassificationSpec | None) -> ExportPlan:
@@ -67,6 +80,5 @@ def export_plan(model_path: Path, spec: ClassificationSpec | None) -> ExportPlan
     return ExportPlan(model=SoftmaxOutput(model).eval(), input_name=INPUT_NAME, output_names=(OUTPUT_NAME,),
                       input_chw=(3, *arch.input_hw), labels=labels, preprocess=preprocess,
                       images=training_images(spec), metadata=arch.metadata(),
-                      deepstream=deepstream_properties(arch),
-                      deepstream_labels=[";".join(labels)],  # nvinfer classifiers: one line per output layer
+                      deepstream=deepstream_config(labels, arch.input_hw, pre),
                       keep_float=list(HEAD_NODES))

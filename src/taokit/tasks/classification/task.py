@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from taokit.automl.plan import AutoMLPlan
+    from taokit.deploy.deepstream import DeepStreamConfig
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -109,6 +110,12 @@ class ClassificationTask(Task):
         from taokit.tasks.classification.export import calibration_source
 
         return calibration_source(spec, chw)
+
+    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None) -> DeepStreamConfig:
+        from taokit.tasks.classification.export import deepstream_for_onnx
+        from taokit.tasks.classification.spec import ClassificationSpec
+
+        return deepstream_for_onnx(onnx_path, spec if isinstance(spec, ClassificationSpec) else None)
 
     def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
         from taokit.tasks.classification.backends import load_torch

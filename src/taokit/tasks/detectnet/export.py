@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from taokit.deploy.deepstream import DeepStreamConfig
 from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
 from taokit.tasks.common.calibration import FilePreprocessor
@@ -110,7 +111,8 @@ def export_plan(model_path: Path, spec: DetectNetExperiment | None) -> ExportPla
             network, outputs = BboxFirst(network), (names["bbox"], names["cov"])
     return ExportPlan(model=network, input_name=input_name, output_names=outputs,
                       input_chw=(3, *arch.input_hw), labels=classes, preprocess=source.preprocess,
-                      images=source.images, metadata=arch.metadata(), deepstream=props, deepstream_classes=sections)
+                      images=source.images, metadata=arch.metadata(),
+                      deepstream=DeepStreamConfig(classes, props, sections))
 
 
 class BboxFirst(nn.Module):
@@ -126,7 +128,7 @@ class BboxFirst(nn.Module):
         return bbox, cov
 
 
-def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
+def deepstream_for_onnx(path: Path, spec: object) -> DeepStreamConfig:
     """nvinfer settings for any DetectNet_v2 ONNX, taokit's or NVIDIA's: tensor names exactly as the file has
     them (NGC's `output_cov/Sigmoid:0`), coverage head first; classes from the file's metadata or the spec."""
     from taokit.tasks.detectnet.backends import open_runner
@@ -147,4 +149,4 @@ def deepstream_for_onnx(path: Path, spec: object) -> tuple[list[str], dict[str, 
     props, sections = deepstream_settings(typed, list(info.class_names), info.input_hw,
                                           record.grid_hw if record is not None else None)
     props["output-blob-names"] = [outputs[runner.heads[0]], outputs[runner.heads[1]]]
-    return list(info.class_names), props, sections
+    return DeepStreamConfig(list(info.class_names), props, sections)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from taokit.automl.plan import AutoMLPlan
+    from taokit.deploy.deepstream import DeepStreamConfig
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, ImportedModel, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -149,8 +150,7 @@ class DetectNetTask(Task):
 
         return load_torch(model_path)
 
-    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None
-                            ) -> tuple[list[str], dict[str, Any], dict[str, dict[str, Any]]]:
+    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None) -> DeepStreamConfig:
         from taokit.tasks.detectnet.export import deepstream_for_onnx
 
         return deepstream_for_onnx(onnx_path, spec)

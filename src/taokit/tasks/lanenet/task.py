@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from taokit.automl.plan import AutoMLPlan
+    from taokit.deploy.deepstream import DeepStreamConfig
     from taokit.engine.fit import TrainEnv
     from taokit.optimize.plan import CalibrationSource, ExportPlan, PruneTarget
     from taokit.requests import EvaluateRequest, InferenceRequest
@@ -112,6 +113,12 @@ class LaneNetTask(Task):
         from taokit.tasks.lanenet.export import calibration_source
 
         return calibration_source(spec, chw)
+
+    def deepstream_for_onnx(self, onnx_path: Path, spec: SpecModel | None) -> DeepStreamConfig:
+        from taokit.tasks.lanenet.export import deepstream_for_onnx
+        from taokit.tasks.lanenet.spec import LaneNetExperiment
+
+        return deepstream_for_onnx(onnx_path, spec if isinstance(spec, LaneNetExperiment) else None)
 
     def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
         from taokit.tasks.lanenet.runner import load_torch
