@@ -45,6 +45,7 @@ gpu-wheels:
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy  # the typed seams: [tool.mypy] files in pyproject.toml
 
 bench: install
 	$(BIN)/python benchmarks/cli_startup.py

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -61,7 +61,7 @@ def run(task_name: str, source: Path, output_file: Path | None, session: Session
             lines.append("parity with ONNX Runtime: " + ", ".join(f"{n} max |diff| {d:.2g}" for n, d in diffs.items()))
         save_file(out, {**imported.payload, "imported": {"source": str(source),
                                                          "labels": str(labels) if labels else None}}, kind="model")
-    arch = imported.runnable.arch  # type: ignore[union-attr]
+    arch = cast(Any, imported.runnable).arch  # an nn.Module attribute, which torch types as a Tensor
     lines.insert(0, f"imported {source.name}: {arch.arch}{arch.num_layers} (TAO template"
                     f"{', all_projections' if arch.all_projections else ''}), classes {', '.join(arch.class_names)}, "
                     f"input {arch.input_hw[0]}x{arch.input_hw[1]}")
@@ -77,7 +77,7 @@ def onnx_parity(source: Path, model: nn.Module, batch: int = 2, seed: int = 0) -
     import onnxruntime as ort
     import torch
 
-    h, w = model.arch.input_hw  # type: ignore[union-attr]
+    h, w = cast(Any, model).arch.input_hw
     try:
         session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
         first = session.get_inputs()[0]

@@ -59,7 +59,7 @@ class FitParts:
     validate: Callable[[nn.Module], dict[str, float]] | None = None
     monitor: str = "mAP"  # the validation metric that picks the best model (higher is better)
     regularization: Callable[[nn.Module], torch.Tensor] | None = None
-    set_train_mode: Callable[[nn.Module], None] = nn.Module.train
+    set_train_mode: Callable[[nn.Module], object] = nn.Module.train
     stateful: dict[str, Stateful] = field(default_factory=dict)  # extra state saved in checkpoints
     hooks: list[Hook] = field(default_factory=list)
 
@@ -163,7 +163,8 @@ class _Loop:
         self.average = WeightAverage(parts.model, config.ema_decay) if config.ema_decay else None
         self.steps_per_epoch = len(parts.loader)
         self.total_steps = self.steps_per_epoch * config.epochs
-        self.start_epoch, self.best, self.best_epoch = 1, -math.inf, None
+        self.start_epoch, self.best = 1, -math.inf
+        self.best_epoch: int | None = None
         self.state = LoopState(0, config.epochs, self.main, parts.model, self.events)
 
     def resume(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from torch import nn
@@ -59,7 +59,7 @@ class PruneTarget:
         """A network with an `arch.input_hw` record, traced with one zero image of that size."""
         import torch
 
-        h, w = model.arch.input_hw  # type: ignore[union-attr]
+        h, w = cast(Any, model).arch.input_hw  # an nn.Module attribute: Module.__getattr__ types it as a Tensor
         return cls(model, torch.zeros(1, 3, h, w), protected, payload, retrain_hint)
 
 
