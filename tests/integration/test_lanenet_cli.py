@@ -157,7 +157,7 @@ def test_tune_postprocess_recovers_lanes_that_the_spec_clustering_drops(tiny_lan
     """min_lane_pixels far above any lane's size: the spec finds no lane; the search finds settings that
     do; its train spec evaluates to the accuracy it recorded on a machine of any speed (the clock is made
     slow here: every frame takes 300 ms), and its inference spec finds the lanes evaluate scored."""
-    import taokit.tasks.lanenet.evaluation as evaluation
+    import taokit.tasks.lanenet.scoring as evaluation
 
     model = tiny_lanenet / "weights" / "model.pth"
     out = tmp_path / "tuned"

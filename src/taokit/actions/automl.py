@@ -8,7 +8,7 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taokit.automl.search import AutoMLSettings, SearchJob, search, trials_csv, trials_wanted
 from taokit.automl.space import adjust
@@ -18,6 +18,9 @@ from taokit.errors import DataError, UsageError
 from taokit.requests import Session
 from taokit.results import Result, Table, TuningResult
 from taokit.tasks.registry import get_task
+
+if TYPE_CHECKING:
+    from taokit.tasks.base import Task
 
 log = logging.getLogger("taokit.automl")
 
@@ -109,7 +112,7 @@ def _progress(study: Any, job: SearchJob, settings: AutoMLSettings, started: flo
     atomic_write_text(job.results_dir / "automl_results.csv", trials_csv(study, job.space))
 
 
-def _write_outputs(task: Any, study: Any, job: SearchJob, settings: AutoMLSettings, best: Any, spec_path: Path,
+def _write_outputs(task: Task, study: Any, job: SearchJob, settings: AutoMLSettings, best: Any, spec_path: Path,
                    session: Session, started: float) -> list[str]:
     from taokit.spec.load import spec_format
     from taokit.spec.write import to_prototext, to_yaml
@@ -140,7 +143,7 @@ def _write_outputs(task: Any, study: Any, job: SearchJob, settings: AutoMLSettin
     return lines
 
 
-def _tune_best(task: Any, spec: Path, model: Path, out: Path) -> list[str]:
+def _tune_best(task: Task, spec: Path, model: Path, out: Path) -> list[str]:
     """A search ends with the post-processing search on its best model (no retraining), where the task has one."""
     from taokit.actions import tune_postprocess
 

@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from taokit.spec.base import SpecModel
 from taokit.tasks.base import Task
 from taokit.tasks.common.spec_record import SPEC_METADATA_KEY
 from taokit.tasks.registry import get_task
+
+if TYPE_CHECKING:
+    from taokit.optimize.plan import ExportPlan
 
 log = logging.getLogger("taokit.export")
 PARITY_TOLERANCE = 1e-3
@@ -73,7 +76,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Exp
 
 
 def _export(task: Task, spec: SpecModel | None, model_path: Path, out: Path, options: ExportOptions) -> Result:
-    from taokit.optimize.calibration import ImageBatches, calibration_images
+    from taokit.optimize.calibration_batches import ImageBatches, calibration_images
     from taokit.optimize.onnx_export import export_onnx
     from taokit.optimize.tensorrt_ops import unsupported_ops
     from taokit.optimize.verify import max_differences, torch_outputs
@@ -108,7 +111,7 @@ def _export(task: Task, spec: SpecModel | None, model_path: Path, out: Path, opt
     return Result(lines=lines, data=data)
 
 
-def _parity_batch(plan: Any, options: ExportOptions, pick: Any) -> np.ndarray:
+def _parity_batch(plan: ExportPlan, options: ExportOptions, pick: Any) -> np.ndarray:
     images = pick(options.cal_image_dir, plan.images, PARITY_IMAGES) if (plan.images or options.cal_image_dir) \
         else []
     if not images:
@@ -118,7 +121,7 @@ def _parity_batch(plan: Any, options: ExportOptions, pick: Any) -> np.ndarray:
     return batch[:1] if options.static_batch_size == 1 else batch
 
 
-def _int8(plan: Any, out: Path, batches: Any, options: ExportOptions, reference: list[np.ndarray],
+def _int8(plan: ExportPlan, out: Path, batches: Any, options: ExportOptions, reference: list[np.ndarray],
           batch: np.ndarray) -> tuple[Path, list[str], dict[str, Any]]:
     from taokit.optimize.calibration_cache import write_calibration_cache
     from taokit.optimize.int8 import quantize
@@ -138,7 +141,7 @@ def _int8(plan: Any, out: Path, batches: Any, options: ExportOptions, reference:
     return cache, lines, {"int8_max_abs_diff": max(diffs)}
 
 
-def _deployment_files(plan: Any, out: Path, options: ExportOptions, cal_cache: Path | None) -> list[str]:
+def _deployment_files(plan: ExportPlan, out: Path, options: ExportOptions, cal_cache: Path | None) -> list[str]:
     lines = []
     if options.gen_ds_config:
         from taokit.deploy.deepstream import write_deepstream_files

@@ -114,7 +114,7 @@ def _write_deepstream(deepstream: DeepStreamConfig, onnx_path: Path, engine: Pat
 def _calibration(task: Task, spec: Path | None, session: Session, options: EngineOptions,
                  chw: tuple[int, int, int], model_path: Path) -> Callable[[], Iterator[np.ndarray]] | None:
     """Images for TensorRT 10's implicit calibration (None lets a QDQ model build without them)."""
-    from taokit.optimize.calibration import ImageBatches, calibration_images
+    from taokit.optimize.calibration_batches import ImageBatches, calibration_images
 
     spec_model = task.find_action_spec("gen_trt_engine", spec, session.overrides, model_path=model_path)
     if spec_model is None and options.cal_image_dir is None:

@@ -22,7 +22,7 @@ import onnx
 
 from taokit.engine.files import atomic_path
 from taokit.errors import ExportError
-from taokit.optimize.calibration import ImageBatches, ort_reader
+from taokit.optimize.calibration_batches import ImageBatches, ort_reader
 from taokit.optimize.int8_files import int8_onnx_paths
 
 log = logging.getLogger("taokit.export")

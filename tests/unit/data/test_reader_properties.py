@@ -15,8 +15,8 @@ from PIL import Image
 
 from taokit.data.kitti import read_kitti_dataset
 from taokit.errors import DataError
+from taokit.tasks.lanenet.data import LaneReport, read_lane_dataset
 from taokit.tasks.lanenet.dataset import draw_targets
-from taokit.tasks.lanenet.labels import LaneReport, read_lane_dataset
 
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=32), st.integers(-10**6, 10**6))
 TOKENS = st.one_of(NUMBERS.map(str), st.sampled_from(["", "car", "Car", "DontCare", "nan", "-inf", "1e309", "é", "a b"]))

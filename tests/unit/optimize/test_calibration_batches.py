@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from taokit.optimize.calibration import ImageBatches
+from taokit.optimize.calibration_batches import ImageBatches
 
 
 def _preprocess(path: Path) -> np.ndarray:

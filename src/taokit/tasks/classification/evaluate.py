@@ -13,7 +13,6 @@ from taokit.errors import DataError, SpecError
 from taokit.metrics.classification import ClassificationMetrics, classification_metrics
 from taokit.requests import EvaluateRequest, ModelRequest
 from taokit.results import EvaluationResult, Table
-from taokit.tasks.classification.backends import ClassifierRunner, ModelInfo, open_runner
 from taokit.tasks.classification.data import (
     FolderReport,
     check_classmap,
@@ -24,6 +23,7 @@ from taokit.tasks.classification.data import (
 )
 from taokit.tasks.classification.dataset import EvalDataset
 from taokit.tasks.classification.network import preprocess_of
+from taokit.tasks.classification.runner import ClassifierRunner, ModelInfo, open_runner
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform
 from taokit.tasks.common.evaluate import write_metrics

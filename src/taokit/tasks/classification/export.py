@@ -14,8 +14,8 @@ from taokit.tasks.classification.model import INPUT_NAME, OUTPUT_NAME, SoftmaxOu
 from taokit.tasks.classification.network import load_model, preprocess_of
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, Preprocess, to_network
-from taokit.tasks.common.calibration import FilePreprocessor
 from taokit.tasks.common.evaluate import check_input_size
+from taokit.tasks.common.network_inputs import FilePreprocessor
 
 # The linear head and the softmax stay in float in INT8 models: they cost nothing, and a quantized softmax
 # output would give confidences in steps of 1/255.
@@ -60,8 +60,8 @@ def deepstream_config(class_names: Sequence[str], input_hw: Sequence[int], pre: 
 
 def deepstream_for_onnx(path: Path, spec: ClassificationSpec | None) -> DeepStreamConfig:
     """gen_trt_engine --gen_ds_config on a classifier ONNX: taokit's says what it is; another needs the spec."""
-    from taokit.tasks.classification.backends import open_runner
     from taokit.tasks.classification.evaluate import fallback_info
+    from taokit.tasks.classification.runner import open_runner
 
     with open_runner(path, backend="onnxruntime", device="cpu", fallback=fallback_info(spec, None, None)) as runner:
         info, output = runner.info, runner.backend.io.output_names[0]

@@ -16,8 +16,8 @@ from taokit.engine.files import atomic_write_csv
 from taokit.errors import DataError, UsageError
 from taokit.requests import InferenceRequest
 from taokit.results import Result, Table
-from taokit.tasks.classification.backends import ClassifierRunner
 from taokit.tasks.classification.evaluate import open_checked
+from taokit.tasks.classification.runner import ClassifierRunner
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.classification.transforms import EvalTransform, to_network
 from taokit.tasks.common.frames import run_batches

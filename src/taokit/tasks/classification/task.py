@@ -118,7 +118,7 @@ class ClassificationTask(Task):
         return deepstream_for_onnx(onnx_path, spec if isinstance(spec, ClassificationSpec) else None)
 
     def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
-        from taokit.tasks.classification.backends import load_torch
+        from taokit.tasks.classification.runner import load_torch
 
         return load_torch(model_path)
 

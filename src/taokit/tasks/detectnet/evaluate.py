@@ -17,11 +17,11 @@ from taokit.requests import EvaluateRequest
 from taokit.results import EvaluationResult, Table
 from taokit.tasks.common.evaluate import check_input_size, evaluation_samples, write_metrics
 from taokit.tasks.detectnet.augment import to_source_pixels
-from taokit.tasks.detectnet.backends import open_runner
+from taokit.tasks.detectnet.data import load_training_records
 from taokit.tasks.detectnet.dataset import EvalDataset, Sample, collate_eval, to_samples
-from taokit.tasks.detectnet.evaluation import evaluate_detections
 from taokit.tasks.detectnet.metrics import DetectionMetrics, save_pr_curves
-from taokit.tasks.detectnet.records import load_training_records
+from taokit.tasks.detectnet.runner import open_runner
+from taokit.tasks.detectnet.scoring import evaluate_detections
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
 log = logging.getLogger("taokit.detectnet")

@@ -13,12 +13,12 @@ from torch import nn
 from taokit.deploy.deepstream import DeepStreamConfig
 from taokit.errors import ModelError
 from taokit.optimize.plan import CalibrationSource, ExportPlan
-from taokit.tasks.common.calibration import FilePreprocessor
 from taokit.tasks.common.evaluate import check_input_size
+from taokit.tasks.common.network_inputs import FilePreprocessor
 from taokit.tasks.detectnet.augment import crop_and_resize
+from taokit.tasks.detectnet.data import load_training_records
 from taokit.tasks.detectnet.model import INPUT_NAME, OUTPUT_NAMES, DetectNetArch
 from taokit.tasks.detectnet.network import load_model
-from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec import DetectNetExperiment, DetectNetInferenceSpec
 from taokit.tasks.detectnet.spec.dataset import Preprocessing
 
@@ -131,7 +131,7 @@ class BboxFirst(nn.Module):
 def deepstream_for_onnx(path: Path, spec: object) -> DeepStreamConfig:
     """nvinfer settings for any DetectNet_v2 ONNX, taokit's or NVIDIA's: tensor names exactly as the file has
     them (NGC's `output_cov/Sigmoid:0`), coverage head first; classes from the file's metadata or the spec."""
-    from taokit.tasks.detectnet.backends import open_runner
+    from taokit.tasks.detectnet.runner import open_runner
 
     typed = spec if isinstance(spec, (DetectNetExperiment, DetectNetInferenceSpec)) else None
     names = None

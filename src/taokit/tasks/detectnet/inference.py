@@ -23,13 +23,13 @@ from taokit.requests import InferenceRequest
 from taokit.results import Result
 from taokit.runtime.devices import requested_device
 from taokit.tasks.common.frames import run_batches
-from taokit.tasks.detectnet.backends import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.postprocess import (
     ClassPostprocess,
     from_experiment,
     from_inference_spec,
     postprocess,
 )
+from taokit.tasks.detectnet.runner import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.spec import DetectNetExperiment, DetectNetInferenceSpec
 from taokit.tasks.detectnet.spec.postprocess import ClusteringConfig
 from taokit.tasks.detectnet.visualize import default_color, draw_detections

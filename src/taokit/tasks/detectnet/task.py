@@ -146,7 +146,7 @@ class DetectNetTask(Task):
         return calibration_source(spec, chw)
 
     def load_torch(self, model_path: Path) -> tuple[nn.Module, ModelIO]:
-        from taokit.tasks.detectnet.backends import load_torch
+        from taokit.tasks.detectnet.runner import load_torch
 
         return load_torch(model_path)
 

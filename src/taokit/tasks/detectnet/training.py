@@ -19,11 +19,11 @@ from taokit.errors import DataError
 from taokit.tasks.base import TrainingSetup
 from taokit.tasks.common.model_file import frozen_modules
 from taokit.tasks.common.training import batch_norm_frozen, layer_parameters, norm_penalty, train_mode_setter
+from taokit.tasks.detectnet.data import load_training_records
 from taokit.tasks.detectnet.dataset import EvalDataset, TrainDataset, collate_eval, to_samples
-from taokit.tasks.detectnet.evaluation import evaluate, torch_predictor, validation_preview
 from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
 from taokit.tasks.detectnet.network import build_for_training, model_payload
-from taokit.tasks.detectnet.records import load_training_records
+from taokit.tasks.detectnet.scoring import evaluate, torch_predictor, validation_preview
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
 log = logging.getLogger("taokit.detectnet")

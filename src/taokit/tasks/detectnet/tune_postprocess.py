@@ -23,11 +23,11 @@ from taokit.engine.progress import Progress
 from taokit.requests import EvaluateRequest
 from taokit.results import Table, TuningResult
 from taokit.spec.write import to_prototext
-from taokit.tasks.detectnet.backends import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.dataset import EvalDataset, collate_eval, to_samples
 from taokit.tasks.detectnet.evaluate import _records
 from taokit.tasks.detectnet.metrics import DetectionMetrics, evaluate_with_spec
 from taokit.tasks.detectnet.postprocess import ClassPostprocess, postprocess
+from taokit.tasks.detectnet.runner import DetectNetRunner, open_runner
 from taokit.tasks.detectnet.spec import DetectNetExperiment, DetectNetInferenceSpec
 from taokit.tasks.detectnet.spec.postprocess import ClusteringConfig
 

@@ -9,10 +9,10 @@ from taokit.errors import DataError
 from taokit.results import Result, Table
 from taokit.tasks.common.dataset_check import in_both_splits, save_histograms, scan_images
 from taokit.tasks.detectnet.augment_preview import save_preview, small_object_advice
+from taokit.tasks.detectnet.data import load_training_records
 from taokit.tasks.detectnet.dataset import to_samples
 from taokit.tasks.detectnet.dataset_convert import plan_conversion
 from taokit.tasks.detectnet.network import arch_from_spec
-from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment
 
 

@@ -19,7 +19,7 @@ from PIL import Image
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError
 from taokit.results import Result, Table
-from taokit.tasks.lanenet.labels import TUSIMPLE_NO_POINT, LaneReport, LaneSample, read_lane_dataset
+from taokit.tasks.lanenet.data import TUSIMPLE_NO_POINT, LaneReport, LaneSample, read_lane_dataset
 from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
 
 log = logging.getLogger("taokit.lanenet")

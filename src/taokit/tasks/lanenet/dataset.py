@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from taokit.data.image_io import read_rgb, resize_image
 from taokit.tasks.common.readable import ReadableSamples
-from taokit.tasks.lanenet.labels import LaneSample
+from taokit.tasks.lanenet.data import LaneSample
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 
 

@@ -11,9 +11,9 @@ from taokit.requests import EvaluateRequest
 from taokit.results import EvaluationResult, Table
 from taokit.tasks.common.evaluate import check_input_size, write_metrics
 from taokit.tasks.common.evaluate import evaluation_samples as common_samples
-from taokit.tasks.lanenet.evaluation import evaluate_lanes
-from taokit.tasks.lanenet.labels import LaneReport, read_lane_dataset
+from taokit.tasks.lanenet.data import LaneReport, read_lane_dataset
 from taokit.tasks.lanenet.runner import LaneNetRunner, open_runner
+from taokit.tasks.lanenet.scoring import evaluate_lanes
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 from taokit.tasks.lanenet.training import eval_loader, load_splits, read_sources
 

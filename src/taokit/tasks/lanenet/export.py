@@ -10,8 +10,8 @@ import numpy as np
 from taokit.data.image_io import resize_image
 from taokit.deploy.deepstream import DeepStreamConfig
 from taokit.optimize.plan import CalibrationSource, ExportPlan
-from taokit.tasks.common.calibration import FilePreprocessor
 from taokit.tasks.common.evaluate import check_input_size
+from taokit.tasks.common.network_inputs import FilePreprocessor
 from taokit.tasks.lanenet.model import INPUT_NAME, OUTPUT_NAMES, LaneNetOutputs
 from taokit.tasks.lanenet.network import load_model
 from taokit.tasks.lanenet.spec import LaneNetExperiment

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from taokit.tasks.lanenet.clustering import cluster_embeddings
-from taokit.tasks.lanenet.labels import TUSIMPLE_NO_POINT
+from taokit.tasks.lanenet.data import TUSIMPLE_NO_POINT
 from taokit.tasks.lanenet.spec.model import PostprocessingConfig
 
 

@@ -17,11 +17,11 @@ from taokit.engine.schedules import SoftStartAnnealing
 from taokit.errors import DataError
 from taokit.tasks.base import TrainingSetup
 from taokit.tasks.common.training import layer_parameters, norm_penalty
+from taokit.tasks.lanenet.data import LaneReport, LaneSample, read_lane_dataset
 from taokit.tasks.lanenet.dataset import EvalDataset, TrainDataset
-from taokit.tasks.lanenet.evaluation import evaluate_lanes, torch_predictor
-from taokit.tasks.lanenet.labels import LaneReport, LaneSample, read_lane_dataset
 from taokit.tasks.lanenet.loss import LaneNetLoss
 from taokit.tasks.lanenet.network import build_for_training, model_payload
+from taokit.tasks.lanenet.scoring import evaluate_lanes, torch_predictor
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 from taokit.tasks.lanenet.spec.data import DataSource
 

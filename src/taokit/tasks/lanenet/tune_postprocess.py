@@ -23,8 +23,8 @@ from taokit.requests import EvaluateRequest
 from taokit.results import Table, TuningResult
 from taokit.spec.write import to_prototext
 from taokit.tasks.lanenet.evaluate import evaluation_samples, open_spec_runner
-from taokit.tasks.lanenet.evaluation import tusimple_truth
 from taokit.tasks.lanenet.postprocess import predict_lanes
+from taokit.tasks.lanenet.scoring import tusimple_truth
 from taokit.tasks.lanenet.spec import LaneNetExperiment, LaneNetInferenceSpec
 from taokit.tasks.lanenet.spec.model import PostprocessingConfig
 from taokit.tasks.lanenet.training import eval_loader

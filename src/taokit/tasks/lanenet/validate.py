@@ -8,7 +8,7 @@ from pathlib import Path
 from taokit.errors import DataError
 from taokit.results import Result, Table
 from taokit.tasks.common.dataset_check import in_both_splits, save_histograms, scan_images
-from taokit.tasks.lanenet.labels import LaneReport
+from taokit.tasks.lanenet.data import LaneReport
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
 from taokit.tasks.lanenet.training import load_splits, read_sources

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from taokit.errors import DataError
+from taokit.tasks.detectnet.data import load_training_records
 from taokit.tasks.detectnet.dataset_convert import convert_dataset
-from taokit.tasks.detectnet.records import load_training_records
 from taokit.tasks.detectnet.spec.convert import DatasetExportConfig
 from taokit.tasks.detectnet.spec.dataset import DatasetConfig
 

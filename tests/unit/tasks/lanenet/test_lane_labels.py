@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from taokit.errors import DataError
-from taokit.tasks.lanenet.labels import LaneReport, detect_layout, read_lane_dataset
+from taokit.tasks.lanenet.data import LaneReport, detect_layout, read_lane_dataset
 
 ROWS = [240, 250, 260, 270]
 

@@ -16,8 +16,8 @@ import torch
 
 from taokit.engine.progress import Progress
 from taokit.tasks.lanenet.culane_metric import CULaneAccumulator
+from taokit.tasks.lanenet.data import TUSIMPLE_NO_POINT, LaneSample
 from taokit.tasks.lanenet.dataset import draw_targets, line_thickness
-from taokit.tasks.lanenet.labels import TUSIMPLE_NO_POINT, LaneSample
 from taokit.tasks.lanenet.postprocess import LanePrediction, output_rows, predict_lanes
 from taokit.tasks.lanenet.spec import LaneNetExperiment
 from taokit.tasks.lanenet.tusimple_metric import TuSimpleAccumulator
