@@ -136,3 +136,46 @@ def test_action(task: str, action: str, prepared, tmp_path: Path, tmp_path_facto
         config = (engine.parent / "nvinfer_config.txt").read_text()
         assert "model-engine-file=model.engine" in config and "network-mode=2" in config
         assert (engine.parent / "labels.txt").read_text().strip()
+
+
+_METRIC = {"detectnet": "mAP", "lanenet": "tusimple_accuracy", "classification": "accuracy"}
+
+
+@pytest.mark.parametrize("task", [t for t in TASKS if "export" in get_task(t).implemented])
+def test_openvino_runs_the_exported_files_as_onnx_runtime_does(task: str, prepared, tmp_path: Path,
+                                                               tmp_path_factory) -> None:
+    """The same FP32 and INT8 (QDQ) files through ONNX Runtime and OpenVINO: outputs and the task's metric agree
+    (within the INT8 tolerance the INT8 export tests use against PyTorch)."""
+    pytest.importorskip("openvino", reason="the optional openvino extra is not installed (pip install "
+                                           "'taokit[openvino]'; CI installs it)")
+    import json
+
+    import numpy as np
+
+    from taokit.runtime.select import open_backend
+
+    p = prepared(task)
+    fp32 = _onnx(task, p, tmp_path_factory.mktemp(f"exports_{task}", numbered=True))
+    int8 = tmp_path / "int8.onnx"
+    exported = run_cli(task, "export", "-m", p.model, "-o", int8, "--data_type", "int8", "--batches", "1",
+                       "--batch_size", "2", *p.spec_args())
+    assert exported.exit_code == 0, exported.output
+    for model, tolerance in ((fp32, 1e-3), (int8, 0.15)):
+        opened = [open_backend(model, load_torch=get_task(task).load_torch, backend=b) for b in ("onnxruntime",
+                                                                                                 "openvino")]
+        c, h, w = opened[0].io.input_chw
+        batch = np.random.default_rng(0).random((2, c or 3, h, w), dtype=np.float32)
+        ort_out, ov_out = (b.infer(batch) for b in opened)
+        for b in opened:
+            b.close()
+        for a, b in zip(ort_out, ov_out, strict=True):
+            assert np.max(np.abs(a - b)) <= tolerance * max(1.0, float(np.abs(a).max()))
+        scores = []
+        for backend in ("onnxruntime", "openvino"):
+            out = tmp_path / f"eval_{model.stem}_{backend}"
+            result = run_cli(task, "evaluate", "-m", model, "--backend", backend, "-r", out, *p.spec_args())
+            assert result.exit_code == 0, result.output
+            metrics = json.loads((out / "metrics.json").read_text())
+            scores.append(metrics.get(_METRIC[task], metrics.get("tusimple", {}).get("accuracy")))
+        assert all(isinstance(s, float) for s in scores), scores
+        assert scores[0] == pytest.approx(scores[1], abs=1e-6 if model == fp32 else 0.02)

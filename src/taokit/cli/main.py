@@ -76,6 +76,7 @@ def info(verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more 
 
     torch_i, ort_i, trt_i, docker_i = (inventory.torch_info(), inventory.onnxruntime_info(),
                                        inventory.tensorrt_info(), inventory.docker_info())
+    ov_i = inventory.openvino_info()
     lines = [
         f"taokit {__version__}",
         *(f"task {name}{_aliases(entry.aliases)}: {describe_task(name)}" for name, entry in TASKS.items()),
@@ -84,6 +85,10 @@ def info(verbose: bool = typer.Option(False, "-v", "--verbose", help="Show more 
         f"CUDA devices: {', '.join(torch_i.get('cuda_devices') or []) or 'none'}",
         f"onnxruntime: {ort_i.get('version', 'not installed')}; providers: "
         f"{', '.join(ort_i.get('providers') or []) or 'none'}",
+        f"openvino: {ov_i['version'] if ov_i.get('installed') else 'no'}"
+        + (f" (CPU: {', '.join(ov_i['capabilities'])})" if ov_i.get("installed")
+           else f" ({ov_i.get('error') or ov_i.get('hint')})"),
+        f"cpu: {', '.join(inventory.cpu_isa()) or 'none of ' + ', '.join(inventory.ISA_FLAGS)}",
         f"tensorrt: {'yes ' + trt_i['version'] if trt_i.get('installed') else 'no'}"
         + ("" if trt_i.get("installed") else f" ({trt_i.get('error') or trt_i.get('hint')})"),
         f"docker: {'reachable, engine ' + docker_i['version'] if docker_i.get('reachable') else 'not reachable'}"

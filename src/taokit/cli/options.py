@@ -34,7 +34,8 @@ Overrides = Annotated[list[str] | None, typer.Argument(
 BatchSize = Annotated[int | None, typer.Option("-b", "--batch_size", "--batch-size", min=1,
                                                   help="Batch size.")]
 Backend = Annotated[str | None, typer.Option(
-    "--backend", help="Runtime: torch, onnxruntime or tensorrt (default: from the model file suffix).")]
+    "--backend", help="Runtime: torch, onnxruntime, openvino (.onnx on the CPU), tensorrt, or auto (an .onnx on an "
+                      "AVX-512 CPU goes to OpenVINO when installed); default: from the model file suffix.")]
 Device = Annotated[str | None, typer.Option("--device", help="cpu or cuda[:N] (default: a GPU if present).")]
 Classmap = Annotated[Path | None, typer.Option(
     "-cm", "--classmap", "--classmap_json", help="classmap.json of the model's classes (classification).")]

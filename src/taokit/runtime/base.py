@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,3 +58,10 @@ def infer_any_batch(backend: Backend, batch: np.ndarray) -> list[np.ndarray]:
             part = np.concatenate([part, pad])
         chunks.append(backend.infer(part))
     return [np.concatenate([c[i] for c in chunks])[:n] for i in range(len(chunks[0]))]
+
+
+def cpu_threads() -> int:
+    """The CPU threads a runtime may use: `--threads` (which sets OMP_NUM_THREADS), else 0 (the runtime's own
+    choice: all cores). ONNX Runtime and OpenVINO read it alike, so a comparison between them is fair."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() else 0

@@ -28,6 +28,33 @@ def onnxruntime_info() -> dict[str, Any]:
     return {"installed": True, "version": ort.__version__, "providers": ort.get_available_providers()}
 
 
+def openvino_info() -> dict[str, Any]:
+    """OpenVINO's version and what its CPU plugin found (the optional `openvino` extra)."""
+    if importlib.util.find_spec("openvino") is None:
+        return {"installed": False, "hint": "pip install 'taokit[openvino]'"}
+    try:
+        import openvino as ov
+
+        capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        return {"installed": True, "version": ov.get_version().split("-")[0], "capabilities": list(capabilities)}
+    except Exception as err:  # noqa: BLE001 - a broken install is reported, not raised
+        return {"installed": False, "error": str(err).splitlines()[0]}
+
+
+# The instruction sets that decide CPU inference speed, from widest to narrowest (Linux's /proc/cpuinfo names).
+ISA_FLAGS = ("amx_int8", "avx512_vnni", "avx512f", "avx_vnni", "avx2")
+
+
+def cpu_isa() -> list[str]:
+    """Which of ISA_FLAGS this CPU has (empty where /proc/cpuinfo cannot be read)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), [])
+    except OSError:
+        return []
+    return [f for f in ISA_FLAGS if f in flags]
+
+
 def tensorrt_info() -> dict[str, Any]:
     if importlib.util.find_spec("tensorrt") is None:
         return {"installed": False, "hint": INSTALL_HINT}

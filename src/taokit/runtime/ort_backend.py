@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from taokit.errors import ModelError, UsageError
-from taokit.runtime.base import ModelIO
+from taokit.runtime.base import ModelIO, cpu_threads
 from taokit.runtime.onnx_safety import check_external_data
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class OrtBackend:
             providers = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider") if p in available]
         providers.append("CPUExecutionProvider")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or cpu_threads() or (os.cpu_count() or 1)
         options.log_severity_level = 3
         check_external_data(Path(path))
         try:

@@ -20,7 +20,9 @@ def register(app: typer.Typer, task: str) -> None:
         batch_size: int = typer.Option(1, "-b", "--batch_size", "--batch-size", min=1),
         runs: int = typer.Option(20, "--runs", min=1, help="Timed runs after warm-up."),
         warmup: int = typer.Option(3, "--warmup", min=0, help="Untimed warm-up runs."),
-        backend: o.Backend = None,
+        backend: list[str] | None = typer.Option(
+            None, "--backend", help="Runtime(s): torch, onnxruntime, openvino, tensorrt or auto; repeat to compare "
+                                    "runtimes on the same file in one table (default: from the suffix)."),
         device: o.Device = None,
         threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all cores)."),
         min_images_per_s: float | None = typer.Option(
@@ -31,7 +33,7 @@ def register(app: typer.Typer, task: str) -> None:
         from taokit.actions.gates import check_at_least
 
         result = action.run(task, model, session, batch_size=batch_size, runs=runs, warmup=warmup,
-                            backend=backend, device=device, threads=threads)
+                            backends=list(backend or []), device=device, threads=threads)
         print_result(result)
         check_at_least("images/s:", {m: d["images_per_s"] for m, d in result.data.items()}, min_images_per_s,
                        "--min_images_per_s")
