@@ -80,8 +80,7 @@ class DatasetReport:
         """Human-readable lines for everything that was unusual (empty when the data was clean)."""
         out = []
         if self.labels_without_image:
-            out.append(f"{len(self.labels_without_image)} label file(s) without an image were skipped "
-                       f"(first: {self.labels_without_image[0]})")
+            out.append(skipped(self.labels_without_image, "label file(s) without an image were skipped"))
         if self.clipped_boxes:
             out.append(f"{self.clipped_boxes} box(es) extended outside their image and were clipped")
         if self.invalid_boxes:
@@ -92,9 +91,17 @@ class DatasetReport:
             listed = ", ".join(f"{k} ({v})" for k, v in sorted(self.unknown_classes.items()))
             out.append(f"objects of classes not in target_class_mapping were ignored: {listed}")
         if self.corrupt_images:
-            out.append(f"{len(self.corrupt_images)} image(s) could not be decoded and were skipped "
-                       f"(first: {self.corrupt_images[0]}); use --strict to make this an error")
+            out.append(corrupt_images_line(self.corrupt_images))
         return out
+
+
+def skipped(items: list[str], what: str) -> str:
+    """`N <what> (first: <item>)`: how the dataset reports say what they left out."""
+    return f"{len(items)} {what} (first: {items[0]})"
+
+
+def corrupt_images_line(paths: list[str]) -> str:
+    return skipped(paths, "image(s) could not be decoded and were skipped") + "; use --strict to make this an error"
 
 
 def clip_boxes(boxes: Iterable[BoxLabel], width: int, height: int,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taokit.data.image_files import IMAGE_EXTENSIONS, image_size, verify_image
+from taokit.data.records import corrupt_images_line
 from taokit.engine.files import atomic_write_text
 from taokit.errors import DataError
 
@@ -32,8 +33,7 @@ class FolderReport:
             out.append(f"{len(self.empty_classes)} class folder(s) have no images: "
                        f"{', '.join(self.empty_classes[:5])}{' ...' if len(self.empty_classes) > 5 else ''}")
         if self.corrupt_images:
-            out.append(f"{len(self.corrupt_images)} image(s) could not be decoded and were skipped "
-                       f"(first: {self.corrupt_images[0]}); use --strict to make this an error")
+            out.append(corrupt_images_line(self.corrupt_images))
         return out
 
 

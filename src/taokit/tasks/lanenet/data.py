@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from taokit.data.records import skipped
 from taokit.errors import DataError
 
 TUSIMPLE_NO_POINT = -2
@@ -41,8 +42,7 @@ class LaneReport:
     def warnings(self) -> list[str]:
         out = []
         if self.missing_images:
-            out.append(f"{len(self.missing_images)} label(s) without an image were skipped "
-                       f"(first: {self.missing_images[0]})")
+            out.append(skipped(self.missing_images, "label(s) without an image were skipped"))
         if self.short_lanes:
             out.append(f"{self.short_lanes} lane(s) with fewer than 2 points are not drawn into the targets")
         if self.invalid_points:
