@@ -105,6 +105,10 @@ def main() -> None:
                 "onnxruntime, no spinning": _ort(path, args.threads, **{"session.intra_op.allow_spinning": "0"}),
                 "openvino": OpenVinoBackend(path, "cpu", threads=args.threads),
             }
+            if "BF16" in openvino_info().get("capabilities", []):  # what OpenVINO picks by itself on such CPUs
+                os.environ["TAOKIT_OPENVINO_PRECISION"] = "bf16"
+                runtimes["openvino, bf16 (opt-in)"] = OpenVinoBackend(path, "cpu", threads=args.threads)
+                del os.environ["TAOKIT_OPENVINO_PRECISION"]
             for name, backend in runtimes.items():
                 rows.setdefault(name, {})[precision] = time_backend(backend, x, runs=args.runs,
                                                                     warmup=2).images_per_s  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ def openvino_info() -> dict[str, Any]:
 
 
 # The instruction sets that decide CPU inference speed, from widest to narrowest (Linux's /proc/cpuinfo names).
-ISA_FLAGS = ("amx_int8", "avx512_vnni", "avx512f", "avx_vnni", "avx2")
+ISA_FLAGS = ("amx_int8", "avx512_bf16", "avx512_vnni", "avx512f", "avx_vnni", "avx2")
 
 
 def cpu_isa() -> list[str]:
