@@ -60,8 +60,8 @@ def open_backend(path: Path, *, load_torch: Callable[[Path], tuple[torch.nn.Modu
 
 def auto_backend(path: Path, device: str | None) -> str:
     """`--backend auto`: the file's own runtime, except an .onnx on the CPU, which goes to OpenVINO when it is
-    installed and the CPU has AVX-512 (measured 1.4-1.6x ONNX Runtime there, and no gain on AVX2-only CPUs:
-    docs/performance.md). A rule, not a probe: the same machine always picks the same runtime."""
+    installed and the CPU has AVX-512 (measured there: INT8 1.07x ONNX Runtime, FP32 level; on an AVX2-only CPU
+    no gain: docs/performance.md). A rule, not a probe: the same machine always picks the same runtime."""
     kind = backend_for(path)
     on_gpu = (device or "").startswith("cuda") or (device is None and torch.cuda.is_available())
     if kind != "onnxruntime" or on_gpu:
