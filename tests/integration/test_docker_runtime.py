@@ -116,3 +116,25 @@ def test_a_mounts_file_maps_paths_and_sets_the_user(docker_ready: None, tiny_kit
     local = _tao("detectnet", "dataset_convert", "-d", _convert_spec(tmp_path, tiny_kitti), "-o", tmp_path / "local",
                  cwd=tmp_path, env={"LAUNCHER_MOUNTS": str(mounts), "TAO_DOCKER_DISABLE": "1"})
     assert local.returncode == 0 and "in taokit:local" not in local.stderr
+
+
+def test_a_job_in_the_container_finds_models_the_host_fetched(docker_ready: None, tiny_detector: Path,
+                                                               tiny_kitti: Path, tmp_path: Path,
+                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The host's model cache is mounted: an ngc:// source cached on the host runs in the container, offline."""
+    from taokit.hub.cache import write_record
+    from taokit.hub.http import file_sha256
+
+    cache = tmp_path_factory.mktemp("model_cache")  # named by no path on the command line: mounted as the cache
+    folder = cache / "ngc" / "nvidia" / "tao" / "tiny" / "v1"
+    folder.mkdir(parents=True)
+    onnx = folder / "tiny.onnx"
+    exported = _tao("detectnet", "export", "-m", tiny_detector / "weights" / "tiny.pth", "-o", onnx, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    write_record(onnx, "ngc://nvidia/tao/tiny:v1/tiny.onnx", file_sha256(onnx))
+    env = {"TAOKIT_HOME": str(cache), "TAOKIT_OFFLINE": "1"}
+    result = _tao("detectnet", "inference", "-m", "ngc://nvidia/tao/tiny:v1/tiny.onnx", "-i",
+                  tiny_kitti / "testing" / "image_2", "-o", tmp_path / "out", "--runtime", "docker", "--image", IMAGE,
+                  cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"in {IMAGE}" in result.stderr and len(list((tmp_path / "out" / "labels").iterdir())) == 3
