@@ -187,11 +187,16 @@ def run_taokit(data: Path, epochs: int, out: Path, spec: Path) -> tuple[dict, fl
         "-i", data / "val" / "image_2", "-o", out / "val_inference", log=log)
     # inference's own images/s (decode, network, clustering): the process start is not the model's speed
     rate = float(re.findall(r"image\(s\) in [\d.]+ s: ([\d.]+) images/s", log.read_text())[-1])
+    return read_kitti_detections(out / "val_inference" / "labels"), train_s, rate
+
+
+def read_kitti_detections(folder: Path) -> dict[str, list[tuple[float, float, float, float, float]]]:
+    """taokit's KITTI output per tile: (x1, y1, x2, y2, confidence)."""
     detections = {}
-    for label in (out / "val_inference" / "labels").glob("*.txt"):
+    for label in folder.glob("*.txt"):
         rows = [line.split() for line in label.read_text().splitlines() if line.strip()]
         detections[label.stem] = [(float(r[4]), float(r[5]), float(r[6]), float(r[7]), float(r[15])) for r in rows]
-    return detections, train_s, rate
+    return detections
 
 
 # ----- Ultralytics
