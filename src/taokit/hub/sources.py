@@ -120,6 +120,8 @@ def _ngc(text: str, label: str) -> tuple[Path, str]:
         target = target.with_version(NgcRegistry().latest_version(target))
         log.info("%s: the latest version is %s", label, target.version)
     folder = ngc_cache_dir(target)
+    if file is not None and (file.startswith("/") or ".." in Path(file).parts):
+        raise DownloadError(f"{label}: the file part must be a path inside the model version, not {file!r}")
     if file is None:
         file = _only_model_file(target, folder, label)
     path = folder / file

@@ -100,6 +100,14 @@ def test_registry_refusals_are_one_line(server, registry: Registry, target: str,
         assert word in result.stderr
 
 
+def test_a_file_part_outside_the_version_is_refused(server) -> None:
+    from taokit.errors import DownloadError
+    from taokit.hub.sources import fetch
+
+    with pytest.raises(DownloadError, match="a path inside the model version"):
+        fetch(f"ngc://{PEOPLENET}:{VERSION}/../../../etc/passwd")
+
+
 def test_missing_file_lists_the_version_files(server) -> None:
     result = run_cli("model", "download", f"{PEOPLENET}:{VERSION}", "--file", "nope.onnx")
     assert result.exit_code == 2 and "resnet34_peoplenet_int8.onnx" in result.stderr
