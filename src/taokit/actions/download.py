@@ -18,7 +18,9 @@ def run(target: str, *, dest: Path | None = None, files: list[str] | None = None
                              "the cache (TAOKIT_HOME)")
         path = sources.fetch(target)
         return Result(lines=[f"{target}: {path}"])
-    ngc = NgcTarget.parse(sources.normalise(target).removeprefix("ngc://"))
+    spelled, _, named = sources.split_ngc(sources.normalise(target).removeprefix("ngc://"))
+    ngc = NgcTarget.parse(spelled)
+    files = [*(files or []), *([named] if named else [])]  # ngc://org/team/name:version/FILE as --file FILE
     registry = NgcRegistry()
     lines = []
     if ngc.version is None:

@@ -94,12 +94,12 @@ def cached_or_wait(path: Path, source: str, label: str) -> str | None:
 
 def download_command(source: str) -> str:
     if source.startswith("ngc://"):
-        target, _, file = _split_ngc(source[len("ngc://"):])
+        target, _, file = split_ngc(source[len("ngc://"):])
         return f"tao model download {target}" + (f" --file {file}" if file else "")
     return f"tao model download {source}"
 
 
-def _split_ngc(text: str) -> tuple[str, str | None, str | None]:
+def split_ngc(text: str) -> tuple[str, str | None, str | None]:
     """`org/team/name:version/file` -> ('org/team/name:version', version, file)."""
     model, colon, rest = text.partition(":")
     version, _, file = rest.partition("/")
@@ -111,7 +111,7 @@ def ngc_cache_dir(target: NgcTarget) -> Path:
 
 
 def _ngc(text: str, label: str) -> tuple[Path, str]:
-    spelled, _, file = _split_ngc(text)
+    spelled, _, file = split_ngc(text)
     target = NgcTarget.parse(spelled)
     if target.version is None:
         if cache.offline():

@@ -67,6 +67,9 @@ def test_dest_layout_latest_version_and_listing(server, tmp_path: Path) -> None:
     assert f"the latest is {VERSION}" in latest.stdout
     assert (tmp_path / "models" / f"peoplenet_v{VERSION}" / "labels.txt").read_bytes() == FILES["labels.txt"]
     assert not (tmp_path / "models" / f"peoplenet_v{VERSION}" / "resnet34_peoplenet_int8.onnx").exists()
+    by_source = run_cli("model", "download", f"ngc://{PEOPLENET}:{VERSION}/labels.txt")  # a source, pasted
+    assert by_source.exit_code == 0, by_source.output
+    assert (_cache(tmp_path) / "labels.txt").is_file() and not (_cache(tmp_path) / "resnet34_peoplenet_int8.onnx").exists()
     versions = run_cli("model", "download", "--list", PEOPLENET)
     assert versions.exit_code == 0 and VERSION in versions.stdout and "pruned_v2.1" in versions.stdout
     files = run_cli("model", "download", "--list", f"{PEOPLENET}:{VERSION}")
