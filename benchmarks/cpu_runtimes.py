@@ -68,19 +68,32 @@ def _files(work: Path) -> tuple[Path, Path, Path]:
 
 
 def _ort(path: Path, threads: int, **config: str) -> object:
-    """ONNX Runtime as taokit opens it, with extra session config entries."""
+    """ONNX Runtime as taokit opens it; extra session config entries give a variant (one session either way)."""
+    if not config:
+        from taokit.runtime.ort_backend import OrtBackend
+
+        return OrtBackend(path, "cpu", threads=threads)
     import onnxruntime as ort
 
-    from taokit.runtime.ort_backend import OrtBackend
+    from taokit.runtime.base import ModelIO
 
-    backend = OrtBackend(path, "cpu", threads=threads)
-    if config:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        for key, value in config.items():
-            options.add_session_config_entry(key, value)
-        backend.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return backend
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    for key, value in config.items():
+        options.add_session_config_entry(key, value)
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    class Variant:
+        name = "onnxruntime"
+        io = ModelIO(session.get_inputs()[0].name, tuple(o.name for o in session.get_outputs()), (3, 544, 960), None, {})
+
+        def infer(self, batch: np.ndarray) -> list[np.ndarray]:
+            return list(session.run(None, {self.io.input_name: batch}))
+
+        def close(self) -> None:
+            pass
+
+    return Variant()
 
 
 def main() -> None:

@@ -19,7 +19,13 @@ from taokit.hub.http import file_sha256
 
 log = logging.getLogger("taokit.download")
 
-WAIT_FOR_RANK0_S = float(os.environ.get("TAOKIT_DOWNLOAD_WAIT_S", "3600"))
+def _wait_for_rank0_s() -> float:
+    """TAOKIT_DOWNLOAD_WAIT_S, read when needed (a bad value is one line, not an import-time traceback)."""
+    text = os.environ.get("TAOKIT_DOWNLOAD_WAIT_S", "3600")
+    try:
+        return float(text)
+    except ValueError:
+        raise DownloadError(f"TAOKIT_DOWNLOAD_WAIT_S={text!r}: give seconds, e.g. 3600") from None
 
 
 def home() -> Path:
@@ -71,11 +77,12 @@ def local_rank() -> int:
 
 def wait_for_local_rank0(path: Path, label: str) -> str:
     """Under torchrun only local rank 0 downloads; the other ranks of the node wait for its file."""
-    deadline = time.monotonic() + WAIT_FOR_RANK0_S
+    wait_s = _wait_for_rank0_s()
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         digest = cached_sha256(path) if path.is_file() else None
         if digest is not None:
             return digest
         time.sleep(1.0)
-    raise DownloadError(f"{label}: local rank 0 did not finish downloading {path} in {WAIT_FOR_RANK0_S:.0f} s; "
+    raise DownloadError(f"{label}: local rank 0 did not finish downloading {path} in {wait_s:.0f} s; "
                         "see its log, or fetch it first with `tao model download`")
