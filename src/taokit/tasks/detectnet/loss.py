@@ -23,16 +23,34 @@ class ClassCost:
     bbox_target: float
 
 
-def anchored_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """IoU of boxes given as distances (left, top, right, bottom) from the same cell centre, (..., 4, H, W)
-    -> (..., H, W); 0 where the target has no box. Distances in any common unit."""
+def _anchored_areas(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Intersection, union and enclosing-box areas of boxes given as distances (left, top, right, bottom)
+    from the same cell centre, (..., 4, H, W) -> three (..., H, W)."""
     p, t = pred.clamp(min=0), target
     width = torch.minimum(p[..., 0, :, :], t[..., 0, :, :]) + torch.minimum(p[..., 2, :, :], t[..., 2, :, :])
     height = torch.minimum(p[..., 1, :, :], t[..., 1, :, :]) + torch.minimum(p[..., 3, :, :], t[..., 3, :, :])
     inter = width.clamp(min=0) * height.clamp(min=0)
     area_p = (p[..., 0, :, :] + p[..., 2, :, :]) * (p[..., 1, :, :] + p[..., 3, :, :])
     area_t = (t[..., 0, :, :] + t[..., 2, :, :]) * (t[..., 1, :, :] + t[..., 3, :, :])
-    return torch.where(area_t > 0, inter / (area_p + area_t - inter).clamp(min=_EPS), torch.zeros_like(inter))
+    enclose = ((torch.maximum(p[..., 0, :, :], t[..., 0, :, :]) + torch.maximum(p[..., 2, :, :], t[..., 2, :, :]))
+               * (torch.maximum(p[..., 1, :, :], t[..., 1, :, :]) + torch.maximum(p[..., 3, :, :], t[..., 3, :, :])))
+    return inter, area_p + area_t - inter, enclose, area_t
+
+
+def anchored_iou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """IoU of boxes given as distances (left, top, right, bottom) from the same cell centre, (..., 4, H, W)
+    -> (..., H, W); 0 where the target has no box. Distances in any common unit."""
+    inter, union, _, area_t = _anchored_areas(pred, target)
+    return torch.where(area_t > 0, inter / union.clamp(min=_EPS), torch.zeros_like(inter))
+
+
+def anchored_giou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Generalised IoU (Rezatofighi et al. 2019: IoU minus the share of the enclosing box neither box
+    covers, in [-1, 1]) of boxes given as in `anchored_iou`; 0 where the target has no box."""
+    inter, union, enclose, area_t = _anchored_areas(pred, target)
+    union, enclose = union.clamp(min=_EPS), enclose.clamp(min=_EPS)
+    giou = inter / union - (enclose - union) / enclose
+    return torch.where(area_t > 0, giou, torch.zeros_like(inter))
 
 
 class DetectNetCost:
@@ -44,8 +62,10 @@ class DetectNetCost:
     """
 
     def __init__(self, classes: list[ClassCost], autoweighting: bool = False,
-                 min_weight: float = 1e-4, max_weight: float = 0.9999, iou_aware: bool = False) -> None:
+                 min_weight: float = 1e-4, max_weight: float = 0.9999, iou_aware: bool = False,
+                 giou_weight: float = 0.0) -> None:
         self.classes = classes
+        self.giou_weight = giou_weight
         self.autoweighting = autoweighting
         self.iou_aware = iou_aware
         self.min_weight, self.max_weight = min_weight, max_weight
@@ -78,6 +98,9 @@ class DetectNetCost:
             weight, bbox_weight = weight * mask[:, :, 0], bbox_weight * mask[:, :, 1]
         cov_cost = (weight * bce).mean(dim=(0, 2, 3))  # (C,)
         bbox_cost = ((bbox_pred - bbox_t).abs() * bbox_weight.unsqueeze(2)).mean(dim=(0, 2, 3, 4))  # (C,)
+        if self.giou_weight:  # L1 treats the four edges apart; (1 - GIoU) scores the box as a whole
+            giou_cost = ((1.0 - anchored_giou(bbox_pred, bbox_t)) * bbox_weight).mean(dim=(0, 2, 3))
+            bbox_cost = bbox_cost + self.giou_weight * giou_cost
         costs = torch.stack([cov_cost, bbox_cost], dim=1)  # (C, 2)
         weights = torch.tensor(self.objective_weights, device=costs.device)
         class_w = torch.tensor(self.class_weights, device=costs.device)

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
+from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost, anchored_giou, anchored_iou
 
 
 def _cost(autoweighting: bool = False) -> DetectNetCost:
@@ -109,3 +109,39 @@ def test_iou_aware_coverage_lowers_the_target_of_poor_boxes() -> None:
     # with a poor box, a confident coverage costs more under the IoU target than under the plain one
     assert cost(confident, bbox_p, cov_t, bbox_t, cov_norm)[1]["cost/cov"] > \
         plain(confident, bbox_p, cov_t, bbox_t, cov_norm)[1]["cost/cov"]
+
+
+def test_anchored_giou_subtracts_the_empty_share_of_the_enclosing_box() -> None:
+    # target: the 2x2 box around the cell centre. Both boxes always hold the centre, so they overlap; GIoU
+    # differs from IoU when neither encloses the other.
+    target = torch.tensor([1.0, 1.0, 1.0, 1.0]).view(1, 4, 1, 1)
+    inside = torch.tensor([1.0, 1.0, 0.0, 0.0]).view(1, 4, 1, 1)  # the target's top-left quarter
+    torch.testing.assert_close(anchored_iou(inside, target), torch.full((1, 1, 1), 0.25))
+    torch.testing.assert_close(anchored_giou(inside, target), anchored_iou(inside, target))  # enclosed: GIoU = IoU
+    shifted = torch.tensor([0.2, 0.2, 2.0, 2.0]).view(1, 4, 1, 1)  # [-0.2, 2]^2 against [-1, 1]^2
+    inter, union, enclose = 1.2 ** 2, 4 + 2.2 ** 2 - 1.2 ** 2, 3.0 ** 2
+    torch.testing.assert_close(anchored_iou(shifted, target), torch.full((1, 1, 1), inter / union))
+    torch.testing.assert_close(anchored_giou(shifted, target),
+                               torch.full((1, 1, 1), inter / union - (enclose - union) / enclose))
+    assert anchored_giou(inside, torch.zeros_like(target)).item() == 0.0  # background cell: no box
+
+
+def test_giou_term_costs_poor_boxes_only_and_keeps_gradients_finite() -> None:
+    cov_t, bbox_t, cov_norm = torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 4, 2, 2), torch.zeros(1, 1, 2, 2)
+    cov_t[..., 0, 0], cov_norm[..., 0, 0], bbox_t[..., 0, 0] = 1.0, 1.0, 0.5
+    cov = torch.full((1, 1, 2, 2), 0.5)
+    exact = bbox_t.view(1, 4, 2, 2).clone()
+    poor = exact.clone()
+    poor[0, 2:, 0, 0] = 0.05  # right and bottom edges far inside the truth
+    plain = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 1.0, 1.0, 1.0)])
+    giou = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 1.0, 1.0, 1.0)], giou_weight=2.0)
+    assert giou(cov, exact, cov_t, bbox_t, cov_norm)[1]["cost/bbox"].item() == pytest.approx(0.0, abs=1e-5)
+    gap = giou(cov, poor, cov_t, bbox_t, cov_norm)[1]["cost/bbox"] - plain(cov, poor, cov_t, bbox_t, cov_norm)[1]["cost/bbox"]
+    # 2 x (1 - IoU) on one of four cells: IoU of a 0.55 x 0.55 box inside a 1 x 1 one is 0.3025
+    assert gap.item() == pytest.approx(2.0 * (1 - 0.3025) / 4, rel=1e-4)
+    pred = (torch.rand(2, 4, 3, 3) - 0.3).requires_grad_(True)
+    target = torch.rand(2, 1, 4, 3, 3)
+    target[:, :, :, 0] = 0.0  # background cells: no box
+    cost, _ = giou(torch.full((2, 1, 3, 3), 0.5), pred, (target.sum(2) > 0).float(), target, torch.ones(2, 1, 3, 3))
+    cost.backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0

@@ -95,6 +95,10 @@ class CostFunctionConfig(SpecModel):
     iou_aware_coverage: bool = Field(
         False, description="taokit extension: the coverage target of a cell is its coverage times the IoU of "
                            "the cell's predicted box with its ground truth, so that coverage ranks boxes by quality")
+    bbox_giou_weight: float = Field(
+        0.0, ge=0.0, description="taokit extension: > 0 adds this weight times (1 - GIoU) of each foreground "
+                                 "cell's box to the bbox objective's L1 cost (TAO's cost has a GIoU term no "
+                                 "spec field reaches); 0 = TAO's L1 alone")
 
     @field_validator("target_classes")
     @classmethod
