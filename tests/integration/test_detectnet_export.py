@@ -12,6 +12,7 @@ from onnx import numpy_helper
 
 from taokit.optimize.calibration_cache import read_calibration_cache
 from taokit.runtime.ort_backend import OrtBackend
+from taokit.spec import task_specs
 from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
 
 
@@ -53,7 +54,7 @@ def test_int8_models_run_and_stay_close_to_fp32(exported: Path, tiny_kitti: Path
     from taokit.tasks.detectnet.export import preprocessor
     from taokit.tasks.registry import get_task
 
-    spec = get_task("detectnet").load_spec(DEMO_TRAIN_SPEC, "experiment", tiny_train_overrides(tiny_kitti))
+    spec = task_specs.load_file(get_task("detectnet"), DEMO_TRAIN_SPEC, "experiment", tiny_train_overrides(tiny_kitti))
     images = sorted((tiny_kitti / "training" / "image_2").iterdir())[:4]
     batch = np.stack([preprocessor(spec.augmentation_config.preprocessing)(p) for p in images])
     fp32 = OrtBackend(exported, "cpu").infer(batch)

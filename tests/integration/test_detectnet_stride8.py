@@ -12,6 +12,7 @@ import onnx
 import pytest
 import torch
 
+from taokit.spec import task_specs
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.network import load_model
 from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides
@@ -117,7 +118,7 @@ def test_the_tuned_inference_spec_says_the_stride(stride8_run: Path, tiny_kitti:
     result = run_cli("detectnet", "tune_postprocess", "-e", DEMO_TRAIN_SPEC, "-m",
                      stride8_run / "train" / "weights" / "s8.pth", "-r", out, *tiny_train_overrides(tiny_kitti, **STRIDE8))
     assert result.exit_code == 0, result.output
-    spec = get_task("detectnet").load_spec(out / "inference_spec.txt", "inference", [])
+    spec = task_specs.load_file(get_task("detectnet"), out / "inference_spec.txt", "inference", [])
     assert spec.inferencer_config.stride == 8
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from taokit.errors import SpecError
-from taokit.spec import parse_spec_source
+from taokit.spec import parse_spec_source, task_specs
 from taokit.tasks.registry import get_task
 from taokit_testing import line_of
 
@@ -54,7 +54,7 @@ def _fixtures(tao_specs: Path) -> list[Path]:
 
 def _load(path: Path) -> None:
     if path.name.startswith("detectnet"):
-        get_task("detectnet").load_spec(path)
+        task_specs.load_file(get_task("detectnet"), path)
     else:
         parse_spec_source(path)
 
@@ -88,7 +88,7 @@ def test_misspelt_keys_are_named_with_a_suggestion(tao_specs: Path, tmp_path: Pa
             target = tmp_path / fixture.name
             target.write_text(mutated)
             with pytest.raises(SpecError) as info:
-                get_task("detectnet").load_spec(target)
+                task_specs.load_file(get_task("detectnet"), target)
             msg = str(info.value)
             assert f"unknown field '{bad}'" in msg and "did you mean" in msg, msg
             assert ERROR_RE.match(msg)

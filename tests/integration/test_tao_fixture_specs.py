@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from taokit.spec import load_spec, parse_spec_source
+from taokit.spec import load_spec, parse_spec_source, task_specs
 from taokit.spec.write import to_prototext, to_yaml
 from taokit.tasks.detectnet.spec import DatasetExportConfig, DetectNetExperiment, DetectNetInferenceSpec
 from taokit.tasks.registry import get_task
@@ -32,7 +32,7 @@ def test_every_fixture_parses(tao_specs: Path) -> None:
 def test_detectnet_fixture_validates_and_round_trips(tao_specs: Path, tmp_path: Path, name: str) -> None:
     schema = DETECTNET[name]
     spec = load_spec(tao_specs / name, schema)
-    assert get_task("detectnet").load_spec(tao_specs / name) == spec  # kind detected from sections
+    assert task_specs.load_file(get_task("detectnet"), tao_specs / name) == spec  # kind detected from sections
     for suffix, writer in ((".txt", to_prototext), (".yaml", to_yaml)):
         out = tmp_path / f"rt{suffix}"
         out.write_text(writer(spec))

@@ -17,6 +17,7 @@ from taokit.engine.status import numeric, status_job
 from taokit.errors import DataError, UsageError
 from taokit.requests import Session
 from taokit.results import Result, Table, TuningResult
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 if TYPE_CHECKING:
@@ -52,9 +53,9 @@ def run(task_name: str, spec_path: Path, session: Session, flags: dict[str, Any]
     task.require("automl")
     if session.results_dir is None:
         raise UsageError("automl needs -r/--results_dir: every trial's folder, the results and best_model/ go there")
-    spec = task.load_training_spec(spec_path, session.overrides)
+    spec = task_specs.load_training(task, spec_path, session.overrides)
     settings, add, remove = settings_from(spec, flags)
-    plan = task.automl_plan(spec)  # type: ignore[arg-type]
+    plan = task.automl_plan(spec)
     space = adjust(plan.space, add, remove)
     maximize = settings.metric != "loss"
     job = SearchJob(task_name, spec_path.resolve(), session.results_dir.resolve(), space,
@@ -124,8 +125,8 @@ def _write_outputs(task: Task, study: Any, job: SearchJob, settings: AutoMLSetti
         shutil.rmtree(best_dir)
     best_dir.mkdir()
     trial_dir = out / f"experiment_{best.number:03d}"
-    spec = task.load_spec(spec_path, None, [*session.overrides, *best.user_attrs.get("overrides", [])])
-    name = spec_path.name if spec_format(spec_path) == "yaml" or task.kind_of(spec) != "taokit" else "spec.yaml"
+    spec = task_specs.load_file(task, spec_path, None, [*session.overrides, *best.user_attrs.get("overrides", [])])
+    name = spec_path.name if spec_format(spec_path) == "yaml" or task_specs.kind_of(task, spec) != "taokit" else "spec.yaml"
     writer = to_yaml if spec_format(Path(name)) == "yaml" else to_prototext
     atomic_write_text(best_dir / name, writer(spec))
     for item in ("weights", "status.json", "log.txt", "command.txt"):

@@ -11,6 +11,7 @@ from taokit.engine.status import status_job
 from taokit.requests import EvaluateRequest, Session
 from taokit.results import EvaluationResult
 from taokit.runtime.devices import requested_device
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 
@@ -34,7 +35,7 @@ def run(task_name: str, spec_path: Path | None, model_path: Path | None, session
     task.require("evaluate")
     if model_path is not None:
         model_path = resolve_model_file(model_path)  # before its recorded spec is looked for
-    spec = task.load_action_spec("evaluate", spec_path, session.overrides, model_path=model_path)
+    spec = task_specs.load(task, "evaluate", spec_path, session.overrides, model_path=model_path)
     model = resolve_model(task, spec, model_path, "evaluate")
     request = EvaluateRequest(
         model, results_dir=session.results_dir, batch_size=options.batch_size, image_dir=options.image_dir,

@@ -17,6 +17,7 @@ from taokit.errors import ExportError, UsageError, already_exists
 from taokit.optimize.int8_files import int8_onnx_paths
 from taokit.requests import Session, check_data_type
 from taokit.results import Result
+from taokit.spec import task_specs
 from taokit.spec.base import SpecModel
 from taokit.tasks.base import Task
 from taokit.tasks.common.spec_record import SPEC_METADATA_KEY
@@ -62,7 +63,7 @@ def run(task_name: str, model_path: Path, output_file: Path | None, options: Exp
     task.require("export")
     check_data_type(options.data_type)
     source, model_path = model_path, resolve_model_file(model_path)
-    spec_model = task.find_action_spec("export", spec, session.overrides, model_path=model_path)
+    spec_model = task_specs.find(task, "export", spec, session.overrides, model_path=model_path)
     out = output_file or default_output(source, model_path, ".onnx")
     if out.suffix != ".onnx":
         raise UsageError(f"-o {out}: the output file must end in .onnx")
@@ -83,7 +84,7 @@ def _export(task: Task, spec: SpecModel | None, model_path: Path, out: Path, opt
 
     plan = task.export_plan(model_path, spec)
     if spec is not None:  # later actions on the ONNX (evaluate, inference) can run without -e
-        plan.metadata[SPEC_METADATA_KEY] = json.dumps(task.spec_record(spec))
+        plan.metadata[SPEC_METADATA_KEY] = json.dumps(task_specs.record(task, spec))
     proto = export_onnx(plan, out, options.opset, options.static_batch_size)
     lines = [f"ONNX: {out} (opset {options.opset}, input {plan.input_name} "
              f"{'N' if options.static_batch_size <= 0 else options.static_batch_size}x"

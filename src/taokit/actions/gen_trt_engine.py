@@ -14,6 +14,7 @@ from taokit.engine.status import status_job
 from taokit.errors import ModelError, UsageError, already_exists
 from taokit.requests import Session, check_data_type
 from taokit.results import Result
+from taokit.spec import task_specs
 from taokit.tasks.base import Task
 from taokit.tasks.registry import get_task
 
@@ -89,7 +90,7 @@ def run(task_name: str, model_path: Path, options: EngineOptions, session: Sessi
             existing = engine.parent / name
             if existing.exists() and not options.force:
                 raise already_exists(existing, "write the engine elsewhere with --engine_file")
-        ds_spec = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
+        ds_spec = task_specs.load_file(task, spec, overrides=session.overrides) if spec is not None else None
         deepstream = task.deepstream_for_onnx(model_path, ds_spec)
     with status_job(session.results_dir, f"Building a TensorRT {options.data_type} engine from {model_path}",
                     f"Engine written to {engine}"):
@@ -116,7 +117,7 @@ def _calibration(task: Task, spec: Path | None, session: Session, options: Engin
     """Images for TensorRT 10's implicit calibration (None lets a QDQ model build without them)."""
     from taokit.optimize.calibration_batches import ImageBatches, calibration_images
 
-    spec_model = task.find_action_spec("gen_trt_engine", spec, session.overrides, model_path=model_path)
+    spec_model = task_specs.find(task, "gen_trt_engine", spec, session.overrides, model_path=model_path)
     if spec_model is None and options.cal_image_dir is None:
         return None
     source = task.calibration_source(spec_model, chw)

@@ -16,6 +16,7 @@ from taokit.engine.status import status_job
 from taokit.errors import ModelError, UsageError, already_exists
 from taokit.requests import Session
 from taokit.results import Result
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def run(task_name: str, source: Path, output_file: Path | None, session: Session
     if out.exists() and not force:
         raise already_exists(out, "choose another -o")
     names = read_labels(labels) if labels is not None else None
-    spec_model = task.load_spec(spec, overrides=session.overrides) if spec is not None else None
+    spec_model = task_specs.load_file(task, spec, overrides=session.overrides) if spec is not None else None
     lines = []
     with status_job(session.results_dir, f"Importing {source}", f"Imported model written to {out}") as outcome:
         imported = task.import_model(source, names, spec_model)

@@ -12,6 +12,7 @@ from taokit.errors import UsageError
 from taokit.requests import InferenceRequest, Session
 from taokit.results import Result
 from taokit.runtime.devices import requested_device
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 
@@ -34,7 +35,7 @@ def run(task_name: str, spec_path: Path | None, inputs: str, model_path: Path | 
         model_path = resolve_model_file(model_path)  # before its recorded spec is looked for
     if session.results_dir is None:
         raise UsageError("inference needs an output directory: pass -o (or -r/--results_dir)")
-    spec = task.find_action_spec("inference", spec_path, session.overrides, model_path=model_path)
+    spec = task_specs.find(task, "inference", spec_path, session.overrides, model_path=model_path)
     model = resolve_model(task, spec, model_path, "inference")
     request = InferenceRequest(
         model, results_dir=session.results_dir, batch_size=options.batch_size, backend=options.backend,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taokit.errors import TaokitError, UsageError
 from taokit.launch.torchrun import NodeOptions, check_gpus, inside_torchrun, run_under_torchrun
 from taokit.requests import Session
 from taokit.results import Result
-from taokit.tasks.base import Task, TrainingSpec
+from taokit.tasks.base import Task
 
 if TYPE_CHECKING:
     from taokit.engine.status import JobOutcome
+    from taokit.spec.base import SpecModel
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.train")
@@ -26,7 +28,7 @@ def run(task_name: str, spec_path: Path, session: Session, *, model_name: str = 
         enable_determinism: bool = False, strict: bool = False, nodes: NodeOptions = NodeOptions()) -> Result:
     task = get_task(task_name)
     task.require("train")
-    spec = task.load_training_spec(spec_path, session.overrides)
+    spec = task_specs.load_training(task, spec_path, session.overrides)
     if session.results_dir is None:
         raise UsageError("train needs -r/--results_dir: the directory for checkpoints, weights and logs")
     if (session.gpus > 1 or nodes.distributed) and not inside_torchrun():
@@ -73,7 +75,7 @@ def _record_sources(results_dir: Path, outcome: JobOutcome, is_main: bool) -> No
             log.info("%s: %s (sha256 %s)", r["source"], r["path"], r["sha256"])
 
 
-def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: Path, model_name: str,
+def _train_here(task: Task[Any], spec: SpecModel, session: Session, results_dir: Path, model_name: str,
                 deterministic: bool, strict: bool) -> Result:
     from taokit.engine import distributed as dist
     from taokit.engine.fit import FitOutputs, TrainEnv, fit
@@ -87,7 +89,7 @@ def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: P
     dist.init_process_group(info, device)
     if session.use_amp and device.type != "cuda":
         log.info("--use_amp has no effect on %s: mixed precision needs a CUDA GPU; training in float32", device)
-    record = task.spec_record(spec)  # type: ignore[arg-type]
+    record = task_specs.record(task, spec)
     from taokit.engine.run_dir import ResultsDirLock
 
     lock = ResultsDirLock(results_dir) if info.is_main else None
@@ -95,12 +97,12 @@ def _train_here(task: Task, spec: TrainingSpec, session: Session, results_dir: P
         with status_job(results_dir, f"Starting {task.name} training on {device}", "Training finished successfully",
                         enabled=info.is_main) as outcome:
             if info.is_main:
-                experiment, resumable = task.experiment_record(spec)  # type: ignore[arg-type]
+                experiment, resumable = task_specs.experiment_record(task, spec)
                 claim_results_dir(results_dir, experiment, resumable,
                                   has_checkpoints=any((results_dir / "checkpoints").glob("epoch_*.pth")),
                                   spec_record=record)
             dist.barrier()
-            _seed(spec.random_seed, info.rank, deterministic)
+            _seed(task_specs.seed_of(spec), info.rank, deterministic)
             env = TrainEnv(device, info, session.use_amp, strict, deterministic, results_dir)
             setup = task.build_training(spec, env)
             _record_sources(results_dir, outcome, info.is_main)

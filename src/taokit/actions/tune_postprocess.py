@@ -12,6 +12,7 @@ from taokit.errors import UsageError
 from taokit.requests import EvaluateRequest, Session
 from taokit.results import Result
 from taokit.runtime.devices import requested_device
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 
@@ -23,7 +24,7 @@ def run(task_name: str, spec_path: Path | None, model_path: Path | None, session
         raise UsageError("tune_postprocess needs -r/--results_dir for the tuned specs it writes")
     if model_path is not None:
         model_path = resolve_model_file(model_path)
-    spec = task.load_action_spec("tune_postprocess", spec_path, session.overrides, model_path=model_path)
+    spec = task_specs.load(task, "tune_postprocess", spec_path, session.overrides, model_path=model_path)
     model = resolve_model(task, spec, model_path, "tune_postprocess")
     request = EvaluateRequest(
         model, results_dir=session.results_dir, batch_size=options.batch_size, image_dir=options.image_dir,

@@ -7,6 +7,7 @@ from pathlib import Path
 from taokit.errors import UsageError
 from taokit.requests import Session
 from taokit.results import Result
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 
@@ -19,7 +20,7 @@ def run(task_name: str, spec_path: Path | None, convert_spec_path: Path | None, 
     if convert_spec_path is not None:
         if "dataset_convert" not in task.implemented:
             raise UsageError(f"{task.name} has no dataset_convert spec; validate with its training spec (-e)")
-        spec = task.load_action_spec("dataset_convert", convert_spec_path, session.overrides)
+        spec = task_specs.load(task, "dataset_convert", convert_spec_path, session.overrides)
     else:
-        spec = task.load_action_spec("validate", spec_path, session.overrides)
+        spec = task_specs.load(task, "validate", spec_path, session.overrides)
     return task.validate_dataset(spec, session.results_dir)

@@ -10,6 +10,7 @@ from taokit.cli import options as o
 from taokit.cli.console import print_lines
 from taokit.cli.errors import report_errors
 from taokit.cli.session import start_session
+from taokit.spec import task_specs
 from taokit.tasks.registry import TASKS
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -45,7 +46,7 @@ def check(
 
     start_session(verbose=verbose)
     task_obj = get_task(_task(task, spec))
-    model = task_obj.load_spec(spec, kind, overrides or [])
+    model = task_specs.load_file(task_obj, spec, kind, overrides or [])
     writer = to_prototext if output_format == "prototext" else to_yaml
     text = writer(model, include_defaults=True)
     extensions = [f"#   {key}: {about}" for key, about in extensions_set(model)]
@@ -73,7 +74,7 @@ def convert(
     start_session(verbose=verbose)
     if output.exists() and not force:
         raise already_exists(output, "")
-    model = get_task(_task(task, spec)).load_spec(spec, kind, [])
+    model = task_specs.load_file(get_task(_task(task, spec)), spec, kind, [])
     text = to_yaml(model) if spec_format(output) == "yaml" else to_prototext(model)
     atomic_write_text(output, text)
     print_lines([f"wrote {output}"])

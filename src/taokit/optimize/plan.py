@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from torch import nn
 
 from taokit.deploy.deepstream import DeepStreamConfig
+
+M = TypeVar("M", bound=nn.Module)
 
 
 @dataclass
@@ -54,13 +56,15 @@ class PruneTarget:
     retrain_hint: str = "retrain it by training from it"  # which spec keys point a retrain at the file
 
     @classmethod
-    def for_image_model(cls, model: nn.Module, protected: list[str], payload: Callable[[nn.Module], dict[str, Any]],
+    def for_image_model(cls, model: M, protected: list[str], payload: Callable[[M], dict[str, Any]],
                         retrain_hint: str) -> PruneTarget:
         """A network with an `arch.input_hw` record, traced with one zero image of that size."""
         import torch
 
         h, w = cast(Any, model).arch.input_hw  # an nn.Module attribute: Module.__getattr__ types it as a Tensor
-        return cls(model, torch.zeros(1, 3, h, w), protected, payload, retrain_hint)
+        # prune hands `payload` the model it was given, pruned in place: the same class
+        return cls(model, torch.zeros(1, 3, h, w), protected, cast(Callable[[nn.Module], dict[str, Any]], payload),
+                   retrain_hint)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from taokit.errors import UsageError
 
@@ -42,12 +42,12 @@ def canonical(name: str) -> str:
     return name
 
 
-def get_task(name: str) -> Task:
+def get_task(name: str) -> Task[Any]:
     """The task instance registered under `name` (or one of its aliases)."""
     return _instance(canonical(name))
 
 
 @cache
-def _instance(name: str) -> Task:
+def _instance(name: str) -> Task[Any]:
     module_name, cls_name = TASKS[name].target.split(":")
     return getattr(importlib.import_module(module_name), cls_name)()

@@ -11,6 +11,7 @@ from taokit.actions.automl import settings_from
 from taokit.automl.search import trials_wanted
 from taokit.automl.space import Hyperparameter, adjust, parse_hyperparameter, suggest
 from taokit.errors import UsageError
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 from taokit_testing import DEMO_TRAIN_SPEC
 
@@ -19,7 +20,7 @@ def test_the_spec_block_and_flags(tmp_path: Path) -> None:
     spec_file = tmp_path / "spec.txt"
     spec_file.write_text(DEMO_TRAIN_SPEC.read_text() + '\nautoml_config { automl_algorithm: "hyperband" automl_R: 9 '
                          'automl_remove_hyperparameters: "training_config.regularizer.type" }\n')
-    spec = get_task("detectnet").load_spec(spec_file, "experiment", [])
+    spec = task_specs.load_file(get_task("detectnet"), spec_file, "experiment", [])
     settings, add, remove = settings_from(spec, {})
     assert (settings.algorithm, settings.R, settings.nu) == ("hyperband", 9, 3)
     assert remove == ["training_config.regularizer.type"] and add == []

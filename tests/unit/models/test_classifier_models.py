@@ -10,6 +10,7 @@ import torchvision
 
 from taokit.engine.checkpoint import save_file
 from taokit.errors import ModelError
+from taokit.spec import task_specs
 from taokit.tasks.classification.model import Classifier, ClassifierArch, SoftmaxOutput
 from taokit.tasks.classification.network import build_for_training, load_model, model_payload
 from taokit.tasks.registry import get_task
@@ -30,7 +31,7 @@ def test_every_backbone_classifies(arch: str, layers: int) -> None:
 def _spec(tmp_path: Path, *overrides: str, arch: str = "torchvision_resnet"):
     path = tmp_path / "s.txt"
     path.write_text(f'model_config {{ arch: "{arch}" input_image_size: "3,32,32" n_layers: 18 }}\n')
-    return get_task("classification").load_spec(path, overrides=list(overrides))
+    return task_specs.load_file(get_task("classification"), path, overrides=list(overrides))
 
 
 def test_torchvision_weights_and_freezing(tmp_path: Path) -> None:

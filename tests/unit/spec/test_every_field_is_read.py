@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from taokit.spec import task_specs
 from taokit.spec.annotations import literal_values, shape_of
 from taokit.tasks.registry import TASKS, get_task
 
@@ -78,7 +79,7 @@ def test_an_ignored_field_that_a_spec_sets_warns_in_one_line(tmp_path: Path, cap
     spec.write_text('inferencer_config { target_classes: "car" image_width: 64 image_height: 32 '
                     'tensorrt_config { backend_data_type: INT8 } }\n')
     with caplog.at_level("WARNING"):
-        get_task("detectnet").load_spec(spec, "inference")
+        task_specs.load_file(get_task("detectnet"), spec, "inference")
     lines = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
     assert lines == [f"{spec}: inferencer_config.tensorrt_config.backend_data_type is accepted but ignored by "
                      "taokit: an engine's precision is fixed when it is built: gen_trt_engine --data_type"]

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taokit.errors import TaokitError
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 from taokit_testing import OWN_TAO_SPECS, REPO, tao_spec_folders
 
@@ -33,7 +34,7 @@ def _load(task: str, suffix: str, text: str, overrides: list[str] | None = None)
     path = _tmp / f"spec{suffix}"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
-        get_task(task).load_spec(path, None, overrides)
+        task_specs.load_file(get_task(task), path, None, overrides)
     except TaokitError as err:
         message = str(err)
         assert message and "\n" not in message.strip() and "Traceback" not in message
@@ -65,7 +66,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, str]:
 
 @pytest.mark.parametrize("task, path", SEEDS, ids=[f"{p.parent.parent.name}/{p.name}" for _, p in SEEDS])
 def test_the_seed_specs_load(task: str, path: Path) -> None:
-    get_task(task).load_spec(path)  # else the fuzzing below would only exercise error paths
+    task_specs.load_file(get_task(task), path)  # else the fuzzing below would only exercise error paths
 
 
 @SLOW
@@ -109,5 +110,5 @@ def test_a_key_written_in_a_spec_is_not_recorded_with_the_model(tmp_path: Path) 
     spec = tmp_path / "train.yaml"
     spec.write_text(_texts[OWN_TAO_SPECS / "train_cats_dogs.yaml"].replace("tlt_encode", "MY_S3CRET_key"))
     task = get_task("classification")
-    record = task.spec_record(task.load_spec(spec))
+    record = task_specs.record(task, task_specs.load_file(task, spec))
     assert "MY_S3CRET_key" not in str(record) and "MY_S3CRET_key" in spec.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from taokit.tasks.base import ACTION_METHODS, EXTRA_ACTION_METHODS, Task
 from taokit.tasks.registry import TASKS, aliases, canonical, get_task
 
 
-class OnlyEvaluates(Task):
+class OnlyEvaluates(Task[Any]):
     name = "toy"
 
     def evaluate(self, spec, request: EvaluateRequest) -> EvaluationResult:  # noqa: ANN001
@@ -28,6 +29,20 @@ def test_implemented_is_read_off_the_overrides() -> None:
         task.require("train")
     with pytest.raises(NotAvailableYet, match="export is not available yet for the toy task"):
         task.export_plan(Path("m.pth"), None)
+
+
+class OnlyExports(Task[Any]):
+    name = "toy"
+
+    def export_plan(self, model_path: Path, spec) -> Any:  # noqa: ANN001
+        raise AssertionError("not called")
+
+
+def test_an_onnx_export_is_all_gen_trt_engine_needs_and_int8_says_what_is_missing() -> None:
+    task = OnlyExports()
+    assert task.implemented == frozenset({"export", "gen_trt_engine"})
+    with pytest.raises(NotAvailableYet, match="INT8 calibration is not available yet for the toy task"):
+        task.calibration_source(None, (3, 8, 8))
 
 
 def test_every_registered_task_names_itself_and_its_aliases() -> None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from taokit.tasks.classification.spec import ClassificationSpec
 
 
-class ClassificationTask(Task):
+class ClassificationTask(Task["ClassificationSpec"]):
     name = "classification"
     summary = "image classification (ImageFolder data; TAO's tf1 and PyTorch specs)"
     default_specs_package = "taokit.tasks.classification.default_specs"

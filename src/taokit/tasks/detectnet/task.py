@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("taokit.detectnet")
 
 
-class DetectNetTask(Task):
+class DetectNetTask(Task["DetectNetExperiment"]):
     name = "detectnet"
     summary = "DetectNet_v2 object detection (KITTI/COCO/YOLO data, DeepStream-ready exports)"
     action_spec_kinds = {

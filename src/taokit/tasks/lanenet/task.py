@@ -8,7 +8,7 @@ task and what it supports without loading them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from taokit.tasks.base import GeneratedDataset, Task, TrainingSetup
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from taokit.tasks.lanenet.spec.convert import LaneConvertSpec
 
 
-class LaneNetTask(Task):
+class LaneNetTask(Task["LaneNetExperiment"]):
     name = "lanenet"
     summary = "lane detection (LaneNet; TuSimple/CULane data and official metrics)"
     action_spec_kinds = {"train": "experiment", "evaluate": "experiment", "prune": "experiment",
@@ -130,6 +130,7 @@ class LaneNetTask(Task):
         from taokit.tasks.lanenet.network import HEADS, load_model, model_payload
 
         model, _ = load_model(model_path)
-        return PruneTarget.for_image_model(model, list(HEADS[model.arch.arch]), model_payload,
+        heads = HEADS[cast(Any, model).arch.arch]  # LaneNet's networks differ by arch; each records it
+        return PruneTarget.for_image_model(model, list(heads), model_payload,
                                            "retrain it with model_config.pretrained_model_file pointing here and "
                                            "load_graph: true")

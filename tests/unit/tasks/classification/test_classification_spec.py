@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from taokit.errors import SpecError
+from taokit.spec import task_specs
 from taokit.tasks.classification.network import arch_from_spec
 from taokit.tasks.classification.spec import ClassificationSpec
 from taokit.tasks.registry import get_task
@@ -16,7 +17,7 @@ TASK = get_task("classification")
 
 
 def test_tf1_fixture_values(tao_specs: Path) -> None:
-    spec = TASK.load_spec(tao_specs / "classification_spec.cfg")
+    spec = task_specs.load_file(TASK, tao_specs / "classification_spec.cfg")
     assert isinstance(spec, ClassificationSpec) and spec.source == "tf1"
     assert (spec.model.arch, spec.model.num_layers, spec.input_hw) == ("resnet", 18, (224, 224))
     assert spec.model.freeze_blocks == [0, 1] and spec.model.use_batch_norm and spec.model.all_projections
@@ -39,13 +40,13 @@ def test_tf1_fixture_values(tao_specs: Path) -> None:
 
 
 def test_tf1_retrain_fixture_points_at_the_pruned_model(tao_specs: Path) -> None:
-    spec = TASK.load_spec(tao_specs / "classification_retrain_spec.cfg")
+    spec = task_specs.load_file(TASK, tao_specs / "classification_retrain_spec.cfg")
     assert spec.train.pretrained_model_path.endswith("resnet18_nopool_bn_pruned.hdf5")
     assert spec.model.freeze_blocks == []
 
 
 def test_pyt_fixture_values(tao_specs: Path) -> None:
-    spec = TASK.load_spec(tao_specs / "train_cats_dogs.yaml")
+    spec = task_specs.load_file(TASK, tao_specs / "train_cats_dogs.yaml")
     assert spec.source == "pyt"
     assert spec.model.arch == "fan_small_12_p4_hybrid" and spec.model.freeze_backbone
     assert spec.model.pretrained_backbone_path.endswith("fan_hybrid_small.pth")
@@ -64,13 +65,13 @@ def test_pyt_fixture_values(tao_specs: Path) -> None:
 
 
 def test_unsupported_backbone_fails_only_when_a_model_is_built(tao_specs: Path) -> None:
-    spec = TASK.load_spec(tao_specs / "train_cats_dogs.yaml")  # loads fine
+    spec = task_specs.load_file(TASK, tao_specs / "train_cats_dogs.yaml")  # loads fine
     with pytest.raises(SpecError, match=r"model\.backbone\.type: backbone 'fan_small_12_p4_hybrid' is not available"):
         arch_from_spec(spec, ["cat", "dog"])
 
 
 def test_pyt_resnet_names_map_to_arch_and_depth(tao_specs: Path) -> None:
-    spec = TASK.load_spec(tao_specs / "train_cats_dogs.yaml", overrides=["model.backbone.type=resnet_34"])
+    spec = task_specs.load_file(TASK, tao_specs / "train_cats_dogs.yaml", overrides=["model.backbone.type=resnet_34"])
     assert (spec.model.arch, spec.model.num_layers) == ("torchvision_resnet", 34)  # mmpretrain ResNet = torchvision layout
     assert arch_from_spec(spec, ["cat", "dog"]).num_layers == 34
 
@@ -99,15 +100,15 @@ def test_mistakes_point_at_file_and_line(tao_specs: Path, tmp_path: Path, name: 
                                          expected: str) -> None:
     path = _copy_with(tao_specs / name, tmp_path / name, old, new)
     with pytest.raises(SpecError, match=expected.replace("{line}", str(line_of(path, new)))):
-        TASK.load_spec(path)
+        task_specs.load_file(TASK, path)
 
 
 def test_overrides_use_the_source_format_keys(tao_specs: Path) -> None:
-    spec = TASK.load_spec(tao_specs / "classification_spec.cfg",
+    spec = task_specs.load_file(TASK, tao_specs / "classification_spec.cfg",
                           overrides=["train_config.n_epochs=3", "model_config.n_layers=10"])
     assert spec.train.epochs == 3 and spec.model.num_layers == 10
     with pytest.raises(SpecError, match="override 'train.epochs=3'"):
-        TASK.load_spec(tao_specs / "classification_spec.cfg", overrides=["train.epochs=3"])
+        task_specs.load_file(TASK, tao_specs / "classification_spec.cfg", overrides=["train.epochs=3"])
 
 
 def test_default_specs_are_valid_and_convert_round_trips(cli, tmp_path: Path) -> None:
@@ -119,7 +120,7 @@ def test_default_specs_are_valid_and_convert_round_trips(cli, tmp_path: Path) ->
         assert "valid classification ClassificationSpec" in check.stdout
         out = tmp_path / f"{name}.converted.yaml"
         assert cli("spec", "convert", tmp_path / name, "-o", out, "--task", "classification").exit_code == 0
-        assert TASK.load_spec(out) == TASK.load_spec(tmp_path / name)
+        assert task_specs.load_file(TASK, out) == task_specs.load_file(TASK, tmp_path / name)
 
 
 def test_tf1_schedules_and_optimizers_map(tmp_path: Path) -> None:
@@ -131,7 +132,7 @@ def test_tf1_schedules_and_optimizers_map(tmp_path: Path) -> None:
                          '  image_mean { key: "b" value: 100 } image_mean { key: "g" value: 110 } '
                          'image_mean { key: "r" value: 120 } disable_horizontal_flip: true\n'
                          '  enable_color_augmentation: true reg_config { type: "L1" scope: "Dense" weight_decay: 0.01 } }\n')
-    spec = TASK.load_spec(spec_path)
+    spec = task_specs.load_file(TASK, spec_path)
     assert spec.input_hw == (64, 96) and spec.model.arch == "mobilenet_v2"
     o, s = spec.train.optimizer, spec.train.schedule
     assert (o.type, o.beta1, o.time_decay) == ("adam", 0.8, 0.001)
@@ -141,5 +142,5 @@ def test_tf1_schedules_and_optimizers_map(tmp_path: Path) -> None:
     assert (spec.train.regularizer.type, spec.train.regularizer.scope) == ("l1", ["dense"])
     no_schedule = tmp_path / "c.txt"
     no_schedule.write_text("train_config { optimizer { rmsprop { lr: 0.003 } } }\n")
-    spec = TASK.load_spec(no_schedule)
+    spec = task_specs.load_file(TASK, no_schedule)
     assert (spec.train.schedule.type, spec.train.schedule.learning_rate) == ("constant", 0.003)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from taokit.spec import task_specs
 from taokit.tasks.detectnet.export import CLUSTER_MODE, deepstream_settings
 from taokit.tasks.registry import get_task
 from taokit_testing import DEMO_TRAIN_SPEC
@@ -12,7 +13,7 @@ CLASSES = ["car", "pedestrian", "cyclist"]
 
 
 def _spec(*overrides: str):  # noqa: ANN202 - a DetectNetExperiment
-    return get_task("detectnet").load_spec(DEMO_TRAIN_SPEC, "experiment", list(overrides))
+    return task_specs.load_file(get_task("detectnet"), DEMO_TRAIN_SPEC, "experiment", list(overrides))
 
 
 def test_one_algorithm_for_all_classes_is_written_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from taokit.spec import task_specs
 from taokit.tasks.detectnet.dataset import Sample, TrainDataset
 from taokit.tasks.detectnet.spec.dataset import ColorAugmentation
 from taokit.tasks.registry import get_task
@@ -30,7 +31,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> list[Sample]:
 
 
 def _spec(tmp_path: Path, **keys: object):  # noqa: ANN202
-    return get_task("detectnet").load_spec(DEMO_TRAIN_SPEC, "experiment", tiny_train_overrides(tmp_path, **{
+    return task_specs.load_file(get_task("detectnet"), DEMO_TRAIN_SPEC, "experiment", tiny_train_overrides(tmp_path, **{
         "training_config.num_epochs": 10, **{f"augmentation_config.spatial_augmentation.{k}": v for k, v in keys.items()}}))
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from taokit.errors import SpecError
+from taokit.spec import task_specs
 from taokit.tasks.registry import get_task
 
 USER_SPEC = """
@@ -55,7 +56,7 @@ augmentation_config {
 def _load(tmp_path: Path, text: str, name: str = "lanenet.txt", overrides: list[str] | None = None):  # noqa: ANN202
     path = tmp_path / name
     path.write_text(text)
-    return get_task("lanenet").load_spec(path, None, overrides or [])
+    return task_specs.load_file(get_task("lanenet"), path, None, overrides or [])
 
 
 def test_the_users_spec_loads_and_every_key_lands(tmp_path: Path) -> None:
