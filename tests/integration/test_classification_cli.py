@@ -26,10 +26,8 @@ def test_train_writes_tao_outputs(tiny_classifier: Path) -> None:
     rows = list(csv.DictReader((tiny_classifier / "training.csv").open()))
     assert list(rows[0]) == ["epoch", "accuracy", "loss", "lr", "val_accuracy", "val_loss"] and rows[0]["epoch"] == "1"
     events = [json.loads(line) for line in (tiny_classifier / "status.json").read_text().splitlines()]
-    assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
     assert float(rows[0]["val_accuracy"]) == pytest.approx(events[1]["kpi"]["val_accuracy"])  # one source
     assert float(rows[0]["lr"]) > 0
-    assert "val_accuracy" in events[1]["kpi"] and (tiny_classifier / "checkpoints" / "epoch_001.pth").exists()
     assert any((tiny_classifier / "events").iterdir()) and (tiny_classifier / "weights" / "model_best.pth").exists()
 
 
@@ -116,7 +114,7 @@ def test_int8_model_evaluates_like_fp32(exported: Path, tiny_imagefolder: Path, 
         assert [n.op_type for n in nodes[-2:]] == ["Gemm", "Softmax"]
 
 
-def test_prune_retrain_and_benchmark(tiny_classifier: Path, tiny_imagefolder: Path, tmp_path: Path, cli) -> None:
+def test_prune_keeps_the_head_and_retrains_on_the_pruned_channels(tiny_classifier: Path, tiny_imagefolder: Path, tmp_path: Path, cli) -> None:
     pruned = tmp_path / "pruned.pth"
     result = cli("classification", "prune", "-m", tiny_classifier / "weights" / "model.pth", "-o", pruned,
                  "-pth", "0.9", "-pg", "8", "-nf", "8")
@@ -129,10 +127,6 @@ def test_prune_retrain_and_benchmark(tiny_classifier: Path, tiny_imagefolder: Pa
     assert retrain.exit_code == 0, retrain.output
     retrained = torch.load(tmp_path / "retrain" / "weights" / "model.pth", weights_only=True)
     assert retrained["channels"] == data["channels"]
-    bench = cli("classification", "benchmark", "-m", pruned, "-m", tiny_classifier / "weights" / "model.pth",
-                "--runs", "2", "--warmup", "1", "-b", "2")
-    assert bench.exit_code == 0, bench.output
-    assert "images/s" in bench.stdout
 
 
 def test_gen_trt_engine_without_tensorrt_is_one_line(exported: Path, cli) -> None:

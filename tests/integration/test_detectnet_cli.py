@@ -16,19 +16,15 @@ from taokit.tasks.detectnet.demo_data import CLASSES
 from taokit_testing import DEMO_TRAIN_SPEC, tiny_train_overrides
 
 
-def test_train_writes_weights_status_events_and_record(tiny_detector: Path) -> None:
+def test_train_writes_the_best_model_tensorboard_and_record(tiny_detector: Path) -> None:
     data = torch.load(tiny_detector / "weights" / "tiny.pth", weights_only=True)
     assert data["format"] == "taokit" and data["task"] == "detectnet" and data["kind"] == "model"
     assert data["arch"]["class_names"] == ["car", "pedestrian", "cyclist"]
     assert (tiny_detector / "weights" / "tiny_best.pth").exists()
-    events = [json.loads(line) for line in (tiny_detector / "status.json").read_text().splitlines()]
-    assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
-    assert "mAP" in events[1]["kpi"] and events[1]["kpi"]["epoch"] == 1
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events_acc = EventAccumulator(str(tiny_detector / "events"), size_guidance={"images": 0}).Reload()
     assert "val/detections" in events_acc.Tags()["images"] and "epoch/loss" in events_acc.Tags()["scalars"]
-    assert (tiny_detector / "checkpoints" / "epoch_001.pth").exists()
     assert "experiment" in (tiny_detector / "experiment.yaml").read_text()
 
 

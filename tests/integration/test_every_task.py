@@ -5,12 +5,14 @@ these tests by adding its kit below; the per-task CLI test files keep only what 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 import classification_testing
 import lanenet_testing
@@ -31,15 +33,16 @@ class Kit:
     spec: Path
     overrides: Callable[[Path], list[str]]
     images: Callable[[Path], Path]
+    kpi: str  # the validation metric status.json reports each epoch
 
 
 KITS = {
     "detectnet": Kit("tiny_kitti", "tiny_detector", "tiny.pth", DEMO_TRAIN_SPEC, tiny_train_overrides,
-                     lambda d: d / "testing" / "image_2"),
+                     lambda d: d / "testing" / "image_2", "mAP"),
     "lanenet": Kit("tiny_lanes", "tiny_lanenet", "model.pth", lanenet_testing.DEMO_SPEC, lanenet_testing.tiny_overrides,
-                   lambda d: d / "images"),
+                   lambda d: d / "images", "tusimple_accuracy"),
     "classification": Kit("tiny_imagefolder", "tiny_classifier", "model.pth", classification_testing.DEMO_SPEC,
-                          classification_testing.tiny_overrides, lambda d: d / "test"),
+                          classification_testing.tiny_overrides, lambda d: d / "test", "val_accuracy"),
 }
 ACTIONS = ("train", "evaluate", "export", "inference", "prune", "benchmark", "gen_trt_engine")
 CASES = [(task, action) for task in TASKS for action in ACTIONS if action in get_task(task).implemented]
@@ -92,7 +95,11 @@ def test_action(task: str, action: str, prepared, tmp_path: Path, tmp_path_facto
     exports = tmp_path_factory.mktemp(f"exports_{task}", numbered=True)
     if action == "train":  # the fixture's run: its files, as a user finds them
         assert p.model.is_file() and (p.run / "experiment.yaml").is_file()
-        assert '"status": "SUCCESS"' in (p.run / "status.json").read_text().splitlines()[-1]
+        assert (p.run / "checkpoints" / "epoch_001.pth").is_file()
+        events = [json.loads(line) for line in (p.run / "status.json").read_text().splitlines()]
+        assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
+        assert p.kit.kpi in events[1]["kpi"] and events[1]["kpi"]["epoch"] == 1
+        assert torch.load(p.model, weights_only=True)["task"] == task
     elif action == "evaluate":
         result = run_cli(task, "evaluate", "-m", p.model, "-r", tmp_path, *p.spec_args())
         assert result.exit_code == 0, result.output

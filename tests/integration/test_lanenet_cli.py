@@ -16,13 +16,10 @@ from taokit.tasks.lanenet.tusimple_metric import score_files
 pytestmark = pytest.mark.slow
 
 
-def test_train_writes_weights_status_and_the_spec(tiny_lanenet: Path) -> None:
+def test_train_records_the_enet_arch_and_the_spec(tiny_lanenet: Path) -> None:
     data = torch.load(tiny_lanenet / "weights" / "model.pth", weights_only=True)
     assert data["task"] == "lanenet" and data["arch"]["arch"] == "enet" and data["arch"]["input_hw"] == [64, 128]
     assert data["spec"]["kind"] == "experiment"
-    events = [json.loads(line) for line in (tiny_lanenet / "status.json").read_text().splitlines()]
-    assert [e["status"] for e in events] == ["STARTED", "RUNNING", "SUCCESS"]
-    assert "tusimple_accuracy" in events[1]["kpi"] and (tiny_lanenet / "checkpoints" / "epoch_001.pth").exists()
 
 
 def test_evaluate_writes_metrics_and_a_submission_tusimple_rescores_alike(tiny_lanenet: Path, tiny_lanes: Path,
