@@ -64,13 +64,10 @@ def run_inference(spec: ClassificationSpec | None, request: InferenceRequest) ->
         run = run_batches(inputs, batch_size, handle, strict=request.strict, described_as=inputs_arg)
     finally:
         runner.close()
-    elapsed = run.elapsed_s
     out = Path(request.results_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(out / "result.csv", ((p, c, f"{conf:.6f}") for p, c, conf in rows))
     shown = Table(f"predictions (first {min(len(rows), SHOWN_ROWS)} of {len(rows)})",
                   ["image", "class", "confidence"], [list(r) for r in rows[:SHOWN_ROWS]])
-    rate = len(rows) / max(elapsed, 1e-9)
-    return Result(lines=[f"{len(rows)} image(s) in {elapsed:.1f} s: {rate:.1f} images/s ({runner.backend.name})",
-                         f"result: {out / 'result.csv'}"], tables=[shown],
-                  data={"images": len(rows), "images_per_s": rate, "skipped": len(run.skipped)})
+    return Result(lines=[run.summary(runner.backend.name), f"result: {out / 'result.csv'}"], tables=[shown],
+                  data={"images": run.images, "images_per_s": run.images_per_s, "skipped": len(run.skipped)})

@@ -23,6 +23,11 @@ class FrameRun:
     def images_per_s(self) -> float:
         return self.images / max(self.elapsed_s, 1e-9)
 
+    def summary(self, backend: str, found: str = "", note: str = "") -> str:
+        """The line every inference prints: "N image(s)[, found] in X s: R images/s (backend[, note])"."""
+        return (f"{self.images} image(s){', ' + found if found else ''} in {self.elapsed_s:.1f} s: "
+                f"{self.images_per_s:.1f} images/s ({backend}{', ' + note if note else ''})")
+
 
 def run_batches(inputs: InputSet, batch_size: int, handle: Callable[[list[Frame]], None], *, strict: bool,
                 described_as: str) -> FrameRun:

@@ -157,13 +157,12 @@ def run_inference(spec: DetectNetExperiment | DetectNetInferenceSpec | None, opt
     finally:
         writer.close()
         runner.close()
-    count, elapsed, rate = run.images, run.elapsed_s, run.images_per_s
-    lines = [f"{count} image(s) in {elapsed:.1f} s: {rate:.1f} images/s ({runner.backend.name})"]
+    lines = [run.summary(runner.backend.name)]
     if settings.kitti_dump:
         lines.append(f"labels: {writer.labels}")
     if settings.overlay:
         lines.append(f"annotated: {writer.images}")
-    return Result(lines=lines, data={"images": count, "images_per_s": rate, "skipped": len(run.skipped)})
+    return Result(lines=lines, data={"images": run.images, "images_per_s": run.images_per_s, "skipped": len(run.skipped)})
 
 
 def _detect(runner: DetectNetRunner, batch: list[Frame], params: dict[str, ClassPostprocess]) -> list[list[Detection]]:

@@ -132,14 +132,12 @@ def run_inference(spec: LaneNetExperiment | LaneNetInferenceSpec | None, request
     finally:
         writer.close()
         runner.close()
-    count, elapsed, rate = run.images, run.elapsed_s, run.images_per_s
-    lines = [f"{count} image(s), {lanes_found} lane(s) in {elapsed:.1f} s: {rate:.1f} images/s "
-             f"({runner.backend.name}, clustering included)"]
+    lines = [run.summary(runner.backend.name, f"{lanes_found} lane(s)", "clustering included")]
     if outputs.tusimple_json:
         lines.append(f"TuSimple predictions: {out / 'tusimple_predictions.json'}")
     if outputs.culane_lines:
         lines.append(f"CULane lines: {out / 'lines'}")
     if outputs.overlay:
         lines.append(f"annotated: {out / 'images_annotated'}")
-    return Result(lines=lines, data={"images": count, "lanes": lanes_found, "images_per_s": rate,
+    return Result(lines=lines, data={"images": run.images, "lanes": lanes_found, "images_per_s": run.images_per_s,
                                      "skipped": len(run.skipped)})
