@@ -63,9 +63,10 @@ class DetectNetCost:
 
     def __init__(self, classes: list[ClassCost], autoweighting: bool = False,
                  min_weight: float = 1e-4, max_weight: float = 0.9999, iou_aware: bool = False,
-                 giou_weight: float = 0.0) -> None:
+                 giou_weight: float = 0.0, focal_gamma: float = 0.0) -> None:
         self.classes = classes
         self.giou_weight = giou_weight
+        self.focal_gamma = focal_gamma
         self.autoweighting = autoweighting
         self.iou_aware = iou_aware
         self.min_weight, self.max_weight = min_weight, max_weight
@@ -93,6 +94,8 @@ class DetectNetCost:
         if self.iou_aware:
             cov_t = cov_t * anchored_iou(bbox_pred.detach(), bbox_t)
         bce = -(cov_t * torch.log(cov_pred + _EPS) + (1.0 - cov_t) * torch.log(1.0 - cov_pred + _EPS))
+        if self.focal_gamma:  # quality focal loss (Li et al. 2020): cells already near their target weigh less
+            bce = bce * (cov_pred - cov_t).abs().pow(self.focal_gamma)
         bbox_weight = cov_norm_t
         if mask is not None:
             weight, bbox_weight = weight * mask[:, :, 0], bbox_weight * mask[:, :, 1]

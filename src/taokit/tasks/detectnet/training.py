@@ -53,7 +53,8 @@ def build_cost(spec: DetectNetExperiment) -> DetectNetCost:
                                  cov.weight_target if cov else 0.0, bbox.weight_target if bbox else 0.0))
     cf = spec.cost_function_config
     return DetectNetCost(classes, cf.enable_autoweighting, cf.min_objective_weight, cf.max_objective_weight,
-                         iou_aware=cf.iou_aware_coverage, giou_weight=cf.bbox_giou_weight)
+                         iou_aware=cf.iou_aware_coverage, giou_weight=cf.bbox_giou_weight,
+                         focal_gamma=cf.coverage_focal_gamma)
 
 
 def _loaders(spec: DetectNetExperiment, env: TrainEnv, grid_hw: tuple[int, int]) -> tuple[DataLoader, DataLoader | None, EpochSampler,

@@ -145,3 +145,21 @@ def test_giou_term_costs_poor_boxes_only_and_keeps_gradients_finite() -> None:
     cost, _ = giou(torch.full((2, 1, 3, 3), 0.5), pred, (target.sum(2) > 0).float(), target, torch.ones(2, 1, 3, 3))
     cost.backward()
     assert torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0
+
+
+def test_focal_gamma_scales_each_cells_cost_by_its_distance_to_the_target() -> None:
+    cov_t = torch.tensor([[[[1.0, 0.0, 0.0, 0.6]]]])
+    pred = torch.tensor([[[[0.9, 0.1, 0.6, 0.6]]]])  # easy positive, easy negative, hard negative, exact soft
+    bbox = torch.zeros(1, 4, 1, 4)
+    zeros = torch.zeros(1, 1, 4, 1, 4)
+    plain = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 0.0, 1.0, 0.0)])
+    focal = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 0.0, 1.0, 0.0)], focal_gamma=2.0)
+    eps = 1e-5
+    bce = -(cov_t * torch.log(pred + eps) + (1 - cov_t) * torch.log(1 - pred + eps))
+    expected = (0.5 * bce * (pred - cov_t).abs() ** 2).mean()
+    got = focal(pred, bbox, cov_t, zeros, torch.zeros_like(cov_t))[1]["cost/cov"]
+    torch.testing.assert_close(got, expected)
+    assert got < plain(pred, bbox, cov_t, zeros, torch.zeros_like(cov_t))[1]["cost/cov"]
+    # the hard negative now carries most of the cost: 0.6^2 against 0.1^2 for the easy cells
+    per_cell = bce * (pred - cov_t).abs() ** 2
+    assert per_cell[..., 2] > 10 * per_cell[..., 0] and per_cell[..., 3] == 0

@@ -99,6 +99,10 @@ class CostFunctionConfig(SpecModel):
         0.0, ge=0.0, description="taokit extension: > 0 adds this weight times (1 - GIoU) of each foreground "
                                  "cell's box to the bbox objective's L1 cost (TAO's cost has a GIoU term no "
                                  "spec field reaches); 0 = TAO's L1 alone")
+    coverage_focal_gamma: float = Field(
+        0.0, ge=0.0, description="taokit extension: > 0 multiplies each cell's coverage cost by |coverage - "
+                                 "target| to this power (quality focal loss), so that the many easy background "
+                                 "cells stop outweighing the objects; 0 = TAO's weighted BCE")
 
     @field_validator("target_classes")
     @classmethod
