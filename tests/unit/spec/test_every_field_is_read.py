@@ -83,3 +83,29 @@ def test_an_ignored_field_that_a_spec_sets_warns_in_one_line(tmp_path: Path, cap
     lines = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
     assert lines == [f"{spec}: inferencer_config.tensorrt_config.backend_data_type is accepted but ignored by "
                      "taokit: an engine's precision is fixed when it is built: gen_trt_engine --data_type"]
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+
+
+def test_every_taokit_extension_is_documented_with_its_task() -> None:
+    """A key TAO lacks is written down, in the task's own page (docs/<task>.md) or the spec reference."""
+    pages = {name: (DOCS / f"{name}.md").read_text(encoding="utf-8") if (DOCS / f"{name}.md").exists() else ""
+             for name in TASKS}
+    shared = (DOCS / "specs.md").read_text(encoding="utf-8") if (DOCS / "specs.md").exists() else ""
+    missing = []
+    for name in TASKS:
+        todo = list(get_task(name).spec_kinds.values())
+        seen: list[type[BaseModel]] = []
+        while todo:
+            model = todo.pop()
+            if model in seen:
+                continue
+            seen.append(model)
+            todo += [sub for info in model.model_fields.values() for sub in _sub_models(info.annotation)]
+            for field, info in model.model_fields.items():
+                key = info.alias or field
+                if (info.description or "").startswith("taokit extension") and \
+                        f"`{key}`" not in pages[name] and f".{key}`" not in pages[name] and key not in shared:
+                    missing.append(f"{name}: {model.__name__}.{key}")
+    assert not missing, f"document these taokit extensions in docs/<task>.md: {sorted(set(missing))}"
