@@ -7,7 +7,6 @@ and `tao --help` can never claim more than the code does. docs/adding-a-task.md 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from taokit.runtime.base import Backend, ModelIO
     from taokit.spec.base import SpecModel
 
-log = logging.getLogger("taokit")
 
 # Each action and the Task method it needs: a task supports the actions whose method it overrides.
 ACTION_METHODS = {
