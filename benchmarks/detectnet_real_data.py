@@ -190,6 +190,17 @@ def run_taokit(data: Path, epochs: int, out: Path, spec: Path) -> tuple[dict, fl
     return read_kitti_detections(out / "val_inference" / "labels"), train_s, rate
 
 
+def run_folder_and_validation(description: str) -> tuple[Path, list[Tile]]:
+    """The command line of the scripts that look into a finished run: --run (an epochs_N folder) and --cache;
+    returns the folder and the validation tiles."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--run", type=Path, required=True, help="the benchmark's epochs_N folder")
+    parser.add_argument("--cache", type=Path,
+                        default=Path(os.environ.get("TAOKIT_HOME", Path.home() / ".cache" / "taokit")) / "bench")
+    args = parser.parse_args()
+    return args.run, load_tiles(fetch_wheel(args.cache), VAL_IMAGE)
+
+
 def read_kitti_detections(folder: Path) -> dict[str, list[tuple[float, float, float, float, float]]]:
     """taokit's KITTI output per tile: (x1, y1, x2, y2, confidence)."""
     detections = {}

