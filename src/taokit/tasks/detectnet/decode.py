@@ -56,6 +56,13 @@ def decode_batch(bbox: FloatArray, input_hw: tuple[int, int], scale: float = 35.
     return np.stack([decode_boxes(b, input_hw, scale, offset) for b in bbox])
 
 
+def local_maximum(values: FloatArray, window: int) -> FloatArray:
+    """Each cell's highest value within the `window` x `window` cells centred on it (edges padded with -inf)."""
+    r = window // 2
+    padded = np.pad(np.asarray(values, np.float64), r, constant_values=-np.inf)
+    return np.lib.stride_tricks.sliding_window_view(padded, (window, window)).max(axis=(2, 3))
+
+
 def class_candidates(
     cov: FloatArray,
     bbox: FloatArray,
@@ -64,8 +71,10 @@ def class_candidates(
     input_hw: tuple[int, int],
     scale: float = 35.0,
     offset: float = 0.5,
+    peak_window: int = 0,
 ) -> tuple[FloatArray, FloatArray]:
-    """The cells of one class with coverage > threshold, as boxes (K, 4) and coverages (K,).
+    """The cells of one class with coverage > threshold, as boxes (K, 4) and coverages (K,); with a
+    `peak_window` (odd, > 1) only the cells whose coverage is the highest of their window (ties all kept).
 
     Only the selected cells are decoded, which is what keeps post-processing cheap on a sparse
     coverage map. Candidates come in row-major cell order, as TAO flattens the grid, so that
@@ -78,7 +87,10 @@ def class_candidates(
     if bbox.shape != (4 * cov.shape[0], grid_h, grid_w):
         raise ValueError(f"bbox shape {bbox.shape} does not match cov shape {cov.shape}")
     flat = cov[class_index].reshape(-1)
-    cells = np.flatnonzero(flat > coverage_threshold)
+    above = flat > coverage_threshold
+    if peak_window > 1:
+        above &= (cov[class_index] >= local_maximum(cov[class_index], peak_window)).reshape(-1)
+    cells = np.flatnonzero(above)
     offsets = np.asarray(bbox[4 * class_index:4 * class_index + 4], dtype=np.float64).reshape(4, -1)[:, cells]
     stride_y, stride_x = grid_strides(input_hw, (grid_h, grid_w))
     rows, cols = np.divmod(cells, grid_w)

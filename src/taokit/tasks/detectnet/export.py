@@ -76,6 +76,11 @@ def deepstream_settings(spec: DetectNetExperiment | DetectNetInferenceSpec | Non
                                         "nms-iou-threshold": c.nms_iou_threshold,
                                         "detected-min-h": c.minimum_bounding_box_height}
     props["cluster-mode"] = CLUSTER_MODE[_global_cluster_mode(modes)]
+    peaks = [name for name in classes if spec.clustering_config(name).coverage_peak_window > 1]
+    if peaks:  # nvinfer's parser clusters every cell above the threshold: say where its boxes will differ
+        props["#coverage_peak_window"] = (
+            f"taokit keeps only coverage peaks for {', '.join(peaks)}; DeepStream's DetectNet parser has no such "
+            "step and clusters every cell above pre-cluster-threshold")
     return props, sections
 
 

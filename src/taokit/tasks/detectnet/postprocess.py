@@ -81,7 +81,7 @@ def _image_detections(cov: FloatArray, bbox: FloatArray, class_names: Sequence[s
         if param is None:
             continue
         boxes, covs = class_candidates(cov, bbox, index, param.clustering.coverage_threshold,
-                                       input_hw, scale, offset)
+                                       input_hw, scale, offset, param.clustering.coverage_peak_window)
         result = cluster(boxes, covs, param.clustering, param.confidence_model, param.confidence_rule)
         label = param.output_name or name
         for (x1, y1, x2, y2), confidence in zip((result.boxes * ratio).tolist(),

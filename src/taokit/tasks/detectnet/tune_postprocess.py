@@ -2,7 +2,7 @@
 
 The network runs once over the validation set; its raw outputs are kept and re-clustered for every
 candidate (algorithm, coverage threshold, DBSCAN eps / min samples / confidence, NMS IoU, minimum box
-height). Each class keeps the candidate with its best AP under the spec's own AP mode; the spec's
+height, taokit's coverage peak window). Each class keeps the candidate with its best AP under the spec's own AP mode; the spec's
 settings are candidate 0, so no class can get worse. Outputs: the full train spec with the best
 `postprocessing_config`, TAO's inference spec with the same clustering, and every candidate's APs.
 """
@@ -69,6 +69,7 @@ def candidates(base: ClusteringConfig, count: int, seed: int = 0) -> list[Cluste
             dbscan_confidence_threshold=float(rng.choice([0.0, 0.01, 0.05, 0.1, 0.2, 0.4])),
             nms_iou_threshold=float(rng.choice([0.2, 0.3, 0.4, 0.5, 0.6, 0.7])),
             minimum_bounding_box_height=int(rng.choice([0, 2, 4, 8])),
+            coverage_peak_window=int(rng.choice([0, 3])),
             neighborhood_size=base.neighborhood_size))
     return out
 
@@ -91,8 +92,7 @@ def _ap(metrics: DetectionMetrics, name: str) -> float:
 def _tuned_spec(spec: DetectNetExperiment, best: dict[str, ClusteringConfig]) -> DetectNetExperiment:
     data = spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
     data["postprocessing_config"] = {"target_class_config": {
-        name: {"clustering_config": config.model_dump(mode="json", exclude={"neighborhood_size"})}
-        for name, config in best.items()}}
+        name: {"clustering_config": _written(config)} for name, config in best.items()}}
     return DetectNetExperiment.model_validate(data)
 
 
@@ -105,8 +105,14 @@ def _inference_spec(spec: DetectNetExperiment, best: dict[str, ClusteringConfig]
                               or spec.training_config.batch_size_per_gpu,
                               "stride": spec.model_config_.output_stride, "tlt_config": {"model": str(model)}},
         "bbox_handler_config": {"classwise_bbox_handler_config": {
-            name: {"clustering_config": as_inference_clustering(c).model_dump(mode="json", exclude={"neighborhood_size"})}
-            for name, c in best.items()}}})
+            name: {"clustering_config": _written(as_inference_clustering(c))} for name, c in best.items()}}})
+
+
+def _written(config: ClusteringConfig) -> dict[str, object]:
+    """A clustering as the tuned specs write it: TAO's keys, and taokit's peak window only when it is on
+    (TAO would refuse the key)."""
+    return config.model_dump(mode="json", exclude={"neighborhood_size"}
+                             | ({"coverage_peak_window"} if not config.coverage_peak_window else set()))
 
 
 # The smallest positive float32: what a zero becomes where the inference spec must keep it "set". TAO's
@@ -157,7 +163,8 @@ def tune_postprocess(spec: DetectNetExperiment, request: EvaluateRequest) -> Tun
 
 def _describe(c: ClusteringConfig) -> str:
     return (f"{c.clustering_algorithm} cov>{c.coverage_threshold} eps={c.dbscan_eps} min={c.dbscan_min_samples} "
-            f"conf>{c.dbscan_confidence_threshold} nms_iou={c.nms_iou_threshold} min_h={c.minimum_bounding_box_height}")
+            f"conf>{c.dbscan_confidence_threshold} nms_iou={c.nms_iou_threshold} min_h={c.minimum_bounding_box_height}"
+            + (f" peak={c.coverage_peak_window}" if c.coverage_peak_window else ""))
 
 
 def _write(request: EvaluateRequest, spec: DetectNetExperiment, tuned: DetectNetExperiment,

@@ -31,3 +31,10 @@ def test_mixed_algorithms_write_the_first_class_mode_and_warn(caplog: pytest.Log
     assert [r.getMessage() for r in caplog.records] == [
         "DeepStream's nvinfer has one cluster-mode for all classes; writing NMS (the first class's). "
         "Classes asking for another: pedestrian (DBSCAN), cyclist (HYBRID)"]
+
+
+def test_a_coverage_peak_window_is_a_comment_deepstream_reads_past() -> None:
+    assert not any(key.startswith("#coverage") for key in deepstream_settings(_spec(), CLASSES, (64, 96))[0])
+    key = "postprocessing_config.target_class_config.pedestrian.clustering_config.coverage_peak_window=3"
+    props, _ = deepstream_settings(_spec(key), CLASSES, (64, 96))
+    assert "only coverage peaks for pedestrian" in props["#coverage_peak_window"]

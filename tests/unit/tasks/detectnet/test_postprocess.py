@@ -144,3 +144,39 @@ def test_inference_handler_zero_nms_fields_and_postproc_classes() -> None:
     assert (params["bag"].confidence_model, params["bag"].output_name) == ("mean_cov", "luggage")
     with pytest.raises(ValueError, match="class_names"):
         from_inference_spec(handler)
+
+
+def test_coverage_peak_window_keeps_one_candidate_per_coverage_peak() -> None:
+    from taokit.tasks.detectnet.decode import class_candidates, local_maximum
+
+    cov = np.zeros((1, *GRID_HW), np.float32)
+    cov[0, 1, 1:4] = [0.5, 0.9, 0.5]  # one object: a peak with two shoulders
+    cov[0, 2, 6] = cov[0, 2, 7] = 0.7  # a flat top: both cells are the maximum of their windows
+    bbox = np.full((4, *GRID_HW), 0.2, np.float32)
+    np.testing.assert_array_equal(local_maximum(cov[0], 3)[1, 1:4], cov[0, 1, [2, 2, 2]])
+    every, _ = class_candidates(cov, bbox, 0, 0.1, INPUT_HW)
+    peaks, scores = class_candidates(cov, bbox, 0, 0.1, INPUT_HW, peak_window=3)
+    assert len(every) == 5 and sorted(scores.tolist()) == pytest.approx([0.7, 0.7, 0.9])
+    assert len(peaks) == 3
+
+
+def test_peak_window_leaves_one_box_where_shoulder_cells_predict_poor_boxes() -> None:
+    cov, bbox = _batch([(0, (40, 20, 72, 44), 0.9)])
+    # the object's 2x2 block predicts its box; a shoulder cell to the right scores 0.6 with a shifted box that
+    # overlaps it by less than the NMS IoU, so NMS keeps both
+    cov[0, 0, 1, 4], bbox[0, 0:4, 1, 4] = 0.6, [-0.1, 0.2, 0.8, 0.5]
+    nms = _params(clustering_algorithm="NMS", nms_iou_threshold=0.5)
+    assert [d.class_name for d in postprocess(cov, bbox, CLASSES, nms, INPUT_HW)[0]] == ["car", "car"]
+    peak = _params(clustering_algorithm="NMS", nms_iou_threshold=0.5, coverage_peak_window=3)
+    assert [round(d.confidence, 3) for d in postprocess(cov, bbox, CLASSES, peak, INPUT_HW)[0]] == [0.9]
+
+
+def test_an_even_peak_window_is_a_spec_error_and_the_tuned_specs_write_it_only_when_on() -> None:
+    from pydantic import ValidationError
+
+    from taokit.tasks.detectnet.tune_postprocess import _written
+
+    with pytest.raises(ValidationError, match="must be odd"):
+        ClusteringConfig(coverage_peak_window=4)
+    assert "coverage_peak_window" not in _written(ClusteringConfig())  # TAO would refuse the key
+    assert _written(ClusteringConfig(coverage_peak_window=3))["coverage_peak_window"] == 3

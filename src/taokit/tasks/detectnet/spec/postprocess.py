@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from taokit.spec.base import SpecModel, ignored
 from taokit.spec.write import PROTO_ENUM
@@ -22,6 +22,18 @@ class ClusteringConfig(SpecModel):
     dbscan_confidence_threshold: float = Field(0.1, ge=0.0)
     nms_iou_threshold: float = Field(0.3, ge=0.0, le=1.0)
     nms_confidence_threshold: float = Field(0.0, ge=0.0)
+    coverage_peak_window: int = Field(
+        0, ge=0, description="taokit extension: > 1 keeps as candidates only the cells whose coverage is the "
+                             "highest within this window of cells (3 = the 8 neighbours), as CenterNet picks "
+                             "peaks: one box per object instead of one per cell, so that dense objects' good "
+                             "boxes rank first; 0 = every cell above coverage_threshold (TAO, DeepStream)")
+
+    @field_validator("coverage_peak_window")
+    @classmethod
+    def _odd(cls, value: int) -> int:
+        if value > 1 and value % 2 == 0:
+            raise ValueError(f"must be odd (a window centred on the cell), got {value}; 3 is the usual choice")
+        return value
 
 
 class ConfidenceConfig(SpecModel):
