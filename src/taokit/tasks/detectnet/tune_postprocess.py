@@ -2,7 +2,9 @@
 
 The network runs once over the validation set; its raw outputs are kept and re-clustered for every
 candidate (algorithm, coverage threshold, DBSCAN eps / min samples / confidence, NMS IoU, minimum box
-height, taokit's coverage peak window). Each class keeps the candidate with its best AP under the spec's own AP mode; the spec's
+height). taokit's coverage_peak_window stays as the spec sets it: TAO's AP counts every detection of an
+image, so it always prefers more candidates, while a scorer that keeps the top 100 boxes of an image
+(COCO's) rewards the fewer, better-ranked boxes of peaks on dense objects; that is the user's call. Each class keeps the candidate with its best AP under the spec's own AP mode; the spec's
 settings are candidate 0, so no class can get worse. Outputs: the full train spec with the best
 `postprocessing_config`, TAO's inference spec with the same clustering, and every candidate's APs.
 """
@@ -69,7 +71,7 @@ def candidates(base: ClusteringConfig, count: int, seed: int = 0) -> list[Cluste
             dbscan_confidence_threshold=float(rng.choice([0.0, 0.01, 0.05, 0.1, 0.2, 0.4])),
             nms_iou_threshold=float(rng.choice([0.2, 0.3, 0.4, 0.5, 0.6, 0.7])),
             minimum_bounding_box_height=int(rng.choice([0, 2, 4, 8])),
-            coverage_peak_window=int(rng.choice([0, 3])),
+            coverage_peak_window=base.coverage_peak_window,  # the user's choice: see the module docstring
             neighborhood_size=base.neighborhood_size))
     return out
 
