@@ -11,13 +11,13 @@ from taokit.errors import TaokitError, UsageError
 from taokit.launch.torchrun import NodeOptions, check_gpus, inside_torchrun, run_under_torchrun
 from taokit.requests import Session
 from taokit.results import Result
+from taokit.spec import task_specs
 from taokit.tasks.base import Task
+from taokit.tasks.registry import get_task
 
 if TYPE_CHECKING:
     from taokit.engine.status import JobOutcome
     from taokit.spec.base import SpecModel
-from taokit.spec import task_specs
-from taokit.tasks.registry import get_task
 
 log = logging.getLogger("taokit.train")
 

@@ -24,8 +24,8 @@ class ClassCost:
 
 
 def _anchored_areas(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Intersection, union and enclosing-box areas of boxes given as distances (left, top, right, bottom)
-    from the same cell centre, (..., 4, H, W) -> three (..., H, W)."""
+    """Intersection, union, enclosing-box and target areas of boxes given as distances (left, top, right,
+    bottom) from the same cell centre, (..., 4, H, W) -> four (..., H, W)."""
     p, t = pred.clamp(min=0), target
     width = torch.minimum(p[..., 0, :, :], t[..., 0, :, :]) + torch.minimum(p[..., 2, :, :], t[..., 2, :, :])
     height = torch.minimum(p[..., 1, :, :], t[..., 1, :, :]) + torch.minimum(p[..., 3, :, :], t[..., 3, :, :])

@@ -2,11 +2,13 @@
 
 The network runs once over the validation set; its raw outputs are kept and re-clustered for every
 candidate (algorithm, coverage threshold, DBSCAN eps / min samples / confidence, NMS IoU, minimum box
-height). taokit's coverage_peak_window stays as the spec sets it: TAO's AP counts every detection of an
-image, so it always prefers more candidates, while a scorer that keeps the top 100 boxes of an image
-(COCO's) rewards the fewer, better-ranked boxes of peaks on dense objects; that is the user's call. Each class keeps the candidate with its best AP under the spec's own AP mode; the spec's
+height). Each class keeps the candidate with its best AP under the spec's own AP mode; the spec's
 settings are candidate 0, so no class can get worse. Outputs: the full train spec with the best
 `postprocessing_config`, TAO's inference spec with the same clustering, and every candidate's APs.
+
+taokit's coverage_peak_window stays as the spec sets it: TAO's AP counts every detection of an image, so
+it always prefers more candidates, while a scorer that keeps an image's top 100 boxes (COCO's) rewards the
+fewer, better-ranked boxes of peaks on dense objects; that is the user's call.
 """
 
 from __future__ import annotations
@@ -111,10 +113,11 @@ def _inference_spec(spec: DetectNetExperiment, best: dict[str, ClusteringConfig]
 
 
 def _written(config: ClusteringConfig) -> dict[str, object]:
-    """A clustering as the tuned specs write it: TAO's keys, and taokit's peak window only when it is on
-    (TAO would refuse the key)."""
-    return config.model_dump(mode="json", exclude={"neighborhood_size"}
-                             | ({"coverage_peak_window"} if not config.coverage_peak_window else set()))
+    """A clustering as the tuned specs write it: TAO's keys, and taokit's extensions only where they are on
+    (TAO would refuse the keys)."""
+    unused = {name for name, info in ClusteringConfig.model_fields.items()
+              if (info.description or "").startswith("taokit extension") and getattr(config, name) == info.default}
+    return config.model_dump(mode="json", exclude={"neighborhood_size", *unused})
 
 
 # The smallest positive float32: what a zero becomes where the inference spec must keep it "set". TAO's
