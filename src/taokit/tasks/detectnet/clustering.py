@@ -192,18 +192,40 @@ def greedy_nms(boxes: FloatArray, scores: FloatArray, iou_threshold: float) -> I
     return order[np.asarray(kept, dtype=np.intp)]
 
 
+def vote_boxes(boxes: FloatArray, covs: FloatArray, kept: IntArray, iou_threshold: float) -> FloatArray:
+    """Each kept box as the coverage-squared-weighted mean of the candidates overlapping it by >= the IoU.
+
+    Squared, so that the kept cell, the peak, still leads its weaker neighbours; its own box is always a voter.
+    """
+    winners = boxes[kept]
+    x1 = np.maximum(winners[:, None, 0], boxes[:, 0])
+    y1 = np.maximum(winners[:, None, 1], boxes[:, 1])
+    x2 = np.minimum(winners[:, None, 2], boxes[:, 2])
+    y2 = np.minimum(winners[:, None, 3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0.0, None) * np.clip(y2 - y1, 0.0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    iou = inter / np.maximum(area[kept][:, None] + area - inter, 1e-9)
+    weights = (iou >= iou_threshold) * covs**2
+    weights[np.arange(len(kept)), kept] = covs[kept] ** 2
+    total = weights.sum(axis=1, keepdims=True)
+    return np.divide(weights @ boxes, total, out=winners.copy(), where=total > 0)
+
+
 def cluster_nms(boxes: FloatArray, covs: FloatArray, config: ClusteringConfig) -> ClusteredBoxes:
     """NMS over raw candidates; keep score > nms_confidence_threshold and height > minimum height.
 
     Boxes at or below the confidence threshold are dropped before NMS: they could only suppress
     boxes scored lower still, which the threshold drops anyway, so the result is the same. The
     height filter runs after NMS ("after clustering" in TAO's words), so a short box still
-    suppresses its overlaps.
+    suppresses its overlaps. With nms_box_voting_iou (taokit) the kept boxes are voted, then filtered.
     """
     strong = covs > config.nms_confidence_threshold
     boxes, covs = boxes[strong], covs[strong]
     kept = greedy_nms(boxes, covs, config.nms_iou_threshold)
-    boxes, covs = boxes[kept], covs[kept]
+    if config.nms_box_voting_iou > 0 and len(kept):
+        boxes, covs = vote_boxes(boxes, covs, kept, config.nms_box_voting_iou), covs[kept]
+    else:
+        boxes, covs = boxes[kept], covs[kept]
     tall = boxes[:, 3] - boxes[:, 1] > config.minimum_bounding_box_height
     return ClusteredBoxes(boxes[tall], covs[tall])
 

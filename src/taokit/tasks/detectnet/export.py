@@ -81,6 +81,11 @@ def deepstream_settings(spec: DetectNetExperiment | DetectNetInferenceSpec | Non
         props["#coverage_peak_window"] = (
             f"taokit keeps only coverage peaks for {', '.join(peaks)}; DeepStream's DetectNet parser has no such "
             "step and clusters every cell above pre-cluster-threshold")
+    voted = [name for name in classes if spec.clustering_config(name).nms_box_voting_iou > 0]
+    if voted:
+        props["#nms_box_voting_iou"] = (
+            f"taokit averages each NMS box with its overlapping candidates for {', '.join(voted)}; DeepStream's "
+            "NMS keeps the cell's own box")
     return props, sections
 
 

@@ -123,6 +123,33 @@ def test_nms_hand_checked() -> None:
     assert result.confidences.tolist() == [0.9, 0.7]
 
 
+def test_box_voting_averages_the_kept_box_with_its_overlaps_by_coverage_squared() -> None:
+    boxes = np.array([[0, 0, 10, 10], [2, 0, 12, 10], [4, 0, 14, 10], [40, 0, 50, 10]], dtype=float)
+    scores = np.array([0.8, 0.4, 0.2, 0.3])
+    # IoU(0,1) = 80/120 = 0.667, IoU(0,2) = 60/140 = 0.43: only box 1 votes with box 0 at 0.5;
+    # NMS at 0.3 suppresses 1 and 2; box 3 overlaps nothing and keeps its own box.
+    config = _config(clustering_algorithm="NMS", nms_iou_threshold=0.3, nms_box_voting_iou=0.5)
+    result = cluster(boxes, scores, config)
+    expected = (0.64 * boxes[0] + 0.16 * boxes[1]) / 0.8
+    np.testing.assert_allclose(result.boxes, [expected, boxes[3]])
+    assert result.confidences.tolist() == [0.8, 0.3]  # voting moves boxes, never scores
+    off = cluster(boxes, scores, _config(clustering_algorithm="NMS", nms_iou_threshold=0.3))
+    assert off.boxes.tolist() == [boxes[0].tolist(), boxes[3].tolist()]
+    three = cluster(boxes, scores, _config(clustering_algorithm="NMS", nms_iou_threshold=0.3, nms_box_voting_iou=0.4))
+    np.testing.assert_allclose(three.boxes[0], (0.64 * boxes[0] + 0.16 * boxes[1] + 0.04 * boxes[2]) / 0.84)
+
+
+def test_box_voting_runs_before_the_height_filter_and_in_hybrid() -> None:
+    boxes = np.array([[0, 0, 10, 9], [0, 0, 10, 13]], dtype=float)
+    scores = np.array([0.9, 0.9])  # the voted box is 11 high, over the minimum of 10
+    config = _config(clustering_algorithm="NMS", nms_iou_threshold=0.3, minimum_bounding_box_height=10,
+                     nms_box_voting_iou=0.5)
+    np.testing.assert_allclose(cluster(boxes, scores, config).boxes, [[0, 0, 10, 11]])
+    hybrid = cluster(boxes, scores, config.model_copy(update={"clustering_algorithm": "HYBRID", "dbscan_eps": 0.5,
+                                                              "dbscan_confidence_threshold": 0.0}))
+    np.testing.assert_allclose(hybrid.boxes, [[0, 0, 10, 11]])
+
+
 def test_nms_minimum_height_is_applied_after_suppression() -> None:
     short = [0.0, 0.0, 20.0, 10.0]
     tall = [0.0, 0.0, 20.0, 12.0]

@@ -38,3 +38,10 @@ def test_a_coverage_peak_window_is_a_comment_deepstream_reads_past() -> None:
     key = "postprocessing_config.target_class_config.pedestrian.clustering_config.coverage_peak_window=3"
     props, _ = deepstream_settings(_spec(key), CLASSES, (64, 96))
     assert "only coverage peaks for pedestrian" in props["#coverage_peak_window"]
+
+
+def test_box_voting_is_a_comment_deepstream_reads_past() -> None:
+    assert "#nms_box_voting_iou" not in deepstream_settings(_spec(), CLASSES, (64, 96))[0]
+    key = "postprocessing_config.target_class_config.car.clustering_config.nms_box_voting_iou=0.5"
+    props, _ = deepstream_settings(_spec(key), CLASSES, (64, 96))
+    assert "for car" in props["#nms_box_voting_iou"]

@@ -180,3 +180,5 @@ def test_an_even_peak_window_is_a_spec_error_and_the_tuned_specs_write_it_only_w
         ClusteringConfig(coverage_peak_window=4)
     assert "coverage_peak_window" not in _written(ClusteringConfig())  # TAO would refuse the key
     assert _written(ClusteringConfig(coverage_peak_window=3))["coverage_peak_window"] == 3
+    assert "nms_box_voting_iou" not in _written(ClusteringConfig())
+    assert _written(ClusteringConfig(nms_box_voting_iou=0.5))["nms_box_voting_iou"] == 0.5

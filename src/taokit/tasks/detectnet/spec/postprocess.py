@@ -27,6 +27,12 @@ class ClusteringConfig(SpecModel):
                              "highest within this window of cells (3 = the 8 neighbours), as CenterNet picks "
                              "peaks: one box per object instead of one per cell, so that dense objects' good "
                              "boxes rank first; 0 = every cell above coverage_threshold (TAO, DeepStream)")
+    nms_box_voting_iou: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="taokit extension: > 0 makes each box NMS keeps (NMS and HYBRID) the mean of the candidates "
+                    "that overlap it by at least this IoU, itself included, weighted by coverage squared: box "
+                    "voting, which averages the noise of neighbouring cells' boxes out of small objects' boxes; "
+                    "0 = the kept cell's own box (TAO, DeepStream)")
 
     @field_validator("coverage_peak_window")
     @classmethod
