@@ -88,16 +88,23 @@ def test_ctrl_c_stops_the_search_cleanly_and_a_rerun_redoes_the_interrupted_tria
                             start_new_session=True)
     running = out / "experiment_001" / "command.txt"
     deadline = time.monotonic() + 300
-    while not running.exists() and proc.poll() is None and time.monotonic() < deadline:
+    while not running.exists() and proc.poll() is None and time.monotonic() < deadline:  # a watchdog, not a limit
         time.sleep(0.1)
     assert proc.poll() is None, proc.communicate()[1][-2000:]
+    assert running.exists(), "the second trial did not start"
     os.killpg(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    _, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 130, stderr[-2000:]
     assert stderr.strip().splitlines()[-1].startswith("error: interrupted") and "Traceback" not in stderr
-    time.sleep(0.5)
-    with pytest.raises(ProcessLookupError):  # no trial left running behind the search
-        os.killpg(proc.pid, 0)
+    deadline = time.monotonic() + 600  # the trial may take a moment to exit on a slow machine: wait, then judge
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break  # no trial left running behind the search
+        time.sleep(0.1)
+    else:
+        pytest.fail("a trial of the interrupted search was still running 10 minutes later")
 
     resumed = subprocess.run(command, env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
