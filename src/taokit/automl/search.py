@@ -89,26 +89,30 @@ def run_trial(job: SearchJob, trial: Any, settings: AutoMLSettings, prune: bool)
     command = _command(job, trial.number, values, epochs, every_epoch=prune)
     folder = _trial_dir(job, trial.number)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "command.txt", " ".join(command[2:]) + "\n")
-    trial.set_user_attr("overrides", overrides(values))
     started = time.monotonic()
-    with open(folder / "log.txt", "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, TAOKIT_PLAIN="1"))
-        reported: set[int] = set()
-        try:
+    proc: subprocess.Popen[bytes] | None = None
+    reported: set[int] = set()
+    # Everything from the trial's first file on is inside the try: a Ctrl-C while the trial is being set up
+    # (a slow machine's window is wider) must mark it interrupted, so that a rerun redoes it.
+    try:
+        atomic_write_text(folder / "command.txt", " ".join(command[2:]) + "\n")
+        trial.set_user_attr("overrides", overrides(values))
+        with open(folder / "log.txt", "w", encoding="utf-8") as out:
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                    env=dict(os.environ, TAOKIT_PLAIN="1"))
             while proc.poll() is None:
                 time.sleep(0.5)
                 if prune and _report(trial, folder, job, reported):
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(timeout=60)
                     raise optuna.TrialPruned()
-        except BaseException as err:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if isinstance(err, KeyboardInterrupt):  # Optuna records it as FAIL: a rerun must redo it
-                trial.set_user_attr("interrupted", True)
-            raise
+    except BaseException as err:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if isinstance(err, KeyboardInterrupt):  # Optuna records it as FAIL: a rerun must redo it
+            trial.set_user_attr("interrupted", True)
+        raise
     trial.set_user_attr("seconds", time.monotonic() - started)
     metrics = _epoch_metrics(folder / "status.json", job.metric_key)
     trial.set_user_attr("epochs", max(metrics, default=0))
