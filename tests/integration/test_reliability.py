@@ -87,10 +87,16 @@ def test_two_runs_in_one_results_dir_and_ctrl_c(tiny_kitti: Path, tmp_path: Path
     deadline = time.monotonic() + 600  # a watchdog for a hang, not a speed limit
     while not (out / "checkpoints" / "epoch_001.pth").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    second = subprocess.run(_train(out, tiny_kitti), env=_env(), capture_output=True, text=True)
+    # Frozen while the second run tries the folder: otherwise, on a machine where that start-up is slow, the
+    # first run's tiny epochs would write a 60 MB checkpoint each (it once filled CI's disk) or even finish.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = subprocess.run(_train(out, tiny_kitti), env=_env(), capture_output=True, text=True)
+    finally:
+        first.send_signal(signal.SIGINT)  # pending until it runs again: Ctrl-C is the first thing it sees
+        first.send_signal(signal.SIGCONT)
     assert second.returncode == 2
     assert f"{out} is in use by another taokit run (pid {first.pid})" in second.stderr
-    first.send_signal(signal.SIGINT)
     assert first.wait(timeout=600) == 130
     last = json.loads((out / "status.json").read_text().splitlines()[-1])
     assert last["status"] == "FAILURE" and "interrupted" in last["message"]
