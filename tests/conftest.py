@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 from tiny_onnx import tiny_onnx  # noqa: F401 - the fakes' session fixture, shared by optimize/runtime tests
 
 from taokit_testing import DEMO_TRAIN_SPEC, NVIDIA_TAO_SPECS, OWN_TAO_SPECS, run_cli, tiny_train_overrides
+
+# A suite started in the background by a script (`make test &`, nohup, some CI runners) inherits SIGINT
+# ignored, and so would every taokit process it starts: the Ctrl-C tests would then see runs that never stop.
+# A handler here makes the children start with SIGINT at its default, as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", params=["taokit", "nvidia"])
