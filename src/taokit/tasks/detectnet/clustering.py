@@ -197,18 +197,11 @@ def vote_boxes(boxes: FloatArray, covs: FloatArray, kept: IntArray, iou_threshol
 
     Squared, so that the kept cell, the peak, still leads its weaker neighbours; its own box is always a voter.
     """
-    winners = boxes[kept]
-    x1 = np.maximum(winners[:, None, 0], boxes[:, 0])
-    y1 = np.maximum(winners[:, None, 1], boxes[:, 1])
-    x2 = np.minimum(winners[:, None, 2], boxes[:, 2])
-    y2 = np.minimum(winners[:, None, 3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0.0, None) * np.clip(y2 - y1, 0.0, None)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    iou = inter / np.maximum(area[kept][:, None] + area - inter, 1e-9)
+    iou = iou_matrix(boxes)[kept]  # K x K, as greedy_nms already paid for: simpler than a kept x K copy
     weights = (iou >= iou_threshold) * covs**2
     weights[np.arange(len(kept)), kept] = covs[kept] ** 2
     total = weights.sum(axis=1, keepdims=True)
-    return np.divide(weights @ boxes, total, out=winners.copy(), where=total > 0)
+    return np.divide(weights @ boxes, total, out=boxes[kept], where=total > 0)
 
 
 def cluster_nms(boxes: FloatArray, covs: FloatArray, config: ClusteringConfig) -> ClusteredBoxes:
