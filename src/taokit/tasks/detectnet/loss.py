@@ -53,6 +53,21 @@ def anchored_giou(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.where(area_t > 0, giou, torch.zeros_like(inter))
 
 
+def distribution_focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """GFL's DFL (Li et al. 2020): cross-entropy of each edge's distribution with the two bins around its
+    target distance, weighted by nearness, so that the mass gathers there. logits (..., 4, bins, H, W),
+    target (..., 4, H, W) in bins -> mean over the 4 edges (..., H, W). Targets past the last bin count as
+    just inside it, as YOLOv8 does."""
+    bins = logits.shape[-3]
+    t = target.clamp(0.0, bins - 1 - 0.01)
+    left = t.floor().long()
+    w_right = t - left
+    log_p = torch.log_softmax(logits, dim=-3)
+    at_left = log_p.gather(-3, left.unsqueeze(-3)).squeeze(-3)
+    at_right = log_p.gather(-3, (left + 1).unsqueeze(-3)).squeeze(-3)
+    return -((1.0 - w_right) * at_left + w_right * at_right).mean(dim=-3)
+
+
 class DetectNetCost:
     """Sum over classes and objectives of mean cost x normalised class weight x objective weight.
 
@@ -63,9 +78,11 @@ class DetectNetCost:
 
     def __init__(self, classes: list[ClassCost], autoweighting: bool = False,
                  min_weight: float = 1e-4, max_weight: float = 0.9999, iou_aware: bool = False,
-                 giou_weight: float = 0.0, focal_gamma: float = 0.0) -> None:
+                 giou_weight: float = 0.0, focal_gamma: float = 0.0, dfl_weight: float = 0.0,
+                 bins_per_unit: float = 1.0) -> None:
         self.classes = classes
         self.giou_weight = giou_weight
+        self.dfl_weight, self.bins_per_unit = dfl_weight, bins_per_unit
         self.focal_gamma = focal_gamma
         self.autoweighting = autoweighting
         self.iou_aware = iou_aware
@@ -82,10 +99,11 @@ class DetectNetCost:
         return (cov / s, bbox / s) if s > 0 else (0.5, 0.5)
 
     def __call__(self, cov_pred: torch.Tensor, bbox_pred: torch.Tensor, cov_t: torch.Tensor,
-                 bbox_t: torch.Tensor, cov_norm_t: torch.Tensor, mask: torch.Tensor | None = None
-                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                 bbox_t: torch.Tensor, cov_norm_t: torch.Tensor, mask: torch.Tensor | None = None,
+                 bbox_logits: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Predictions (N,C,H,W)/(N,4C,H,W); targets (N,C,H,W)/(N,C,4,H,W)/(N,C,H,W); `mask` (N,C,2,H,W)
-        weighs each cell's coverage and bbox cost (loss_mask_label_filter). Returns (loss, logs)."""
+        weighs each cell's coverage and bbox cost (loss_mask_label_filter); `bbox_logits` (N,4C,bins,H,W)
+        are a distribution head's edge logits, for the DFL term. Returns (loss, logs)."""
         cov_pred = cov_pred.float()
         n, c, h, w = cov_pred.shape
         bbox_pred = bbox_pred.float().view(n, c, 4, h, w)
@@ -104,6 +122,9 @@ class DetectNetCost:
         if self.giou_weight:  # L1 treats the four edges apart; (1 - GIoU) scores the box as a whole
             giou_cost = ((1.0 - anchored_giou(bbox_pred, bbox_t)) * bbox_weight).mean(dim=(0, 2, 3))
             bbox_cost = bbox_cost + self.giou_weight * giou_cost
+        if self.dfl_weight and bbox_logits is not None:
+            dfl = distribution_focal_loss(bbox_logits.float().view(n, c, 4, -1, h, w), bbox_t * self.bins_per_unit)
+            bbox_cost = bbox_cost + self.dfl_weight * (dfl * bbox_weight).mean(dim=(0, 2, 3))
         costs = torch.stack([cov_cost, bbox_cost], dim=1)  # (C, 2)
         weights = torch.tensor(self.objective_weights, device=costs.device)
         class_w = torch.tensor(self.class_weights, device=costs.device)

@@ -30,6 +30,7 @@ class DetectNetArch(NetworkArch):
     bbox_scale: float = 35.0
     bbox_offset: float = 0.5
     output_stride: int = 16  # files written before stride 8 existed lack the key: they are stride 16
+    bbox_bins: int = 0  # 0: TAO's linear bbox head; N: a distribution over N positions per box edge
 
     @property
     def grid_hw(self) -> tuple[int, int]:
@@ -73,21 +74,23 @@ class DetectNetV2(nn.Module):
             self.neck = Stride8Neck(fine, channels, width=min(fine, 256))
             channels = min(fine, 256)
         self.dropout = nn.Dropout2d(arch.dropout_rate) if arch.dropout_rate > 0 else nn.Identity()
-        self.output_cov, self.output_bbox = _heads(channels, len(arch.class_names))
+        self.output_cov, self.output_bbox = _heads(channels, len(arch.class_names), arch.bbox_bins)
+        self.edge_decoder = EdgeDistribution(arch) if arch.bbox_bins else None
 
     def replace_heads(self, class_names: tuple[str, ...]) -> list[str]:
         """New output_cov/output_bbox for `class_names` on the same features (a pruned backbone keeps its
         widths); a class the old heads also detect keeps its weights. Returns the classes that kept them."""
         old = list(self.arch.class_names)
-        cov, bbox = _heads(self.output_cov.in_channels, len(class_names))
+        cov, bbox = _heads(self.output_cov.in_channels, len(class_names), self.arch.bbox_bins)
         kept = [name for name in class_names if name in old]
+        n = 4 * max(self.arch.bbox_bins, 1)  # class-major: 4 edges (x bins) per class
         with torch.no_grad():
             for i, name in enumerate(class_names):
                 if name in old:
                     j = old.index(name)
                     cov.weight[i], cov.bias[i] = self.output_cov.weight[j], self.output_cov.bias[j]
-                    bbox.weight[4 * i:4 * i + 4] = self.output_bbox.weight[4 * j:4 * j + 4]  # class-major: 4 per class
-                    bbox.bias[4 * i:4 * i + 4] = self.output_bbox.bias[4 * j:4 * j + 4]
+                    bbox.weight[n * i:n * i + n] = self.output_bbox.weight[n * j:n * j + n]
+                    bbox.bias[n * i:n * i + n] = self.output_bbox.bias[n * j:n * j + n]
         self.output_cov, self.output_bbox = cov, bbox
         self.arch = replace(self.arch, class_names=tuple(class_names))
         return kept
@@ -98,14 +101,42 @@ class DetectNetV2(nn.Module):
         stages = self.backbone.stage_outputs(x)
         return self.neck(stages[1], stages[-1])
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(coverage, bbox) in TAO's layout; in training, a distribution head adds its logits for the cost."""
         features = self.dropout(self.features(x))
-        return torch.sigmoid(self.output_cov(features)), self.output_bbox(features)
+        cov, bbox = torch.sigmoid(self.output_cov(features)), self.output_bbox(features)
+        if self.edge_decoder is None:
+            return cov, bbox
+        logits = self.edge_decoder.logits(bbox)
+        return (cov, self.edge_decoder(logits), logits) if self.training else (cov, self.edge_decoder(logits))
 
 
-def _heads(channels: int, num_classes: int) -> tuple[nn.Conv2d, nn.Conv2d]:
+class EdgeDistribution(nn.Module):
+    """Each box edge as a distribution over `bbox_bins` distances, 0 to bins-1 grid cells from the cell
+    centre (GFL, Li et al. 2020; YOLOv8's DFL head); its mean, in TAO's bbox units (pixels / bbox scale),
+    is the output. The decoding is inside the network, so output_bbox/BiasAdd keeps its 4C channels and
+    everything after it (DeepStream's parser, TensorRT, taokit's decode) reads the boxes as TAO's."""
+
+    def __init__(self, arch: DetectNetArch) -> None:
+        super().__init__()
+        self.bins = arch.bbox_bins
+        unit = arch.output_stride / arch.bbox_scale  # one bin in bbox units
+        self.register_buffer("positions", torch.arange(self.bins, dtype=torch.float32) * unit, persistent=False)
+
+    def logits(self, raw: torch.Tensor) -> torch.Tensor:
+        """(N, 4C*bins, H, W) -> (N, 4C, bins, H, W)."""
+        n, _, h, w = raw.shape
+        return raw.view(n, -1, self.bins, h, w)
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, 4C, bins, H, W) logits -> (N, 4C, H, W) expected distances."""
+        probs = torch.softmax(logits, dim=2)
+        return (probs * self.positions.view(1, 1, -1, 1, 1)).sum(dim=2)
+
+
+def _heads(channels: int, num_classes: int, bins: int = 0) -> tuple[nn.Conv2d, nn.Conv2d]:
     cov = nn.Conv2d(channels, num_classes, kernel_size=1)
-    bbox = nn.Conv2d(channels, 4 * num_classes, kernel_size=1)
+    bbox = nn.Conv2d(channels, 4 * num_classes * max(bins, 1), kernel_size=1)
     # Start with low coverage everywhere: most cells are background, so the loss starts sane.
     nn.init.constant_(cov.bias, -4.0)
     nn.init.normal_(cov.weight, std=0.01)

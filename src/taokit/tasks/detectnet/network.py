@@ -28,7 +28,8 @@ def arch_from_spec(spec: DetectNetExperiment) -> DetectNetArch:
         use_batch_norm=m.use_batch_norm, activation=m.activation.activation_type,
         all_projections=m.all_projections, template="tao", use_pooling=False, use_bias=True,
         batch_norm_eps=1e-3, dropout_rate=m.dropout_rate,
-        bbox_scale=m.objective_set.bbox.scale, bbox_offset=m.objective_set.bbox.offset, output_stride=m.output_stride)
+        bbox_scale=m.objective_set.bbox.scale, bbox_offset=m.objective_set.bbox.offset, output_stride=m.output_stride,
+        bbox_bins=m.bbox_distribution_bins)
 
 
 def _build(arch: dict[str, Any]) -> DetectNetV2:
@@ -73,6 +74,10 @@ def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
             raise SpecError(f"{path} has output_stride {model.arch.output_stride}, the spec {m.output_stride}: a "
                             "loaded graph keeps its grid; set model_config.output_stride to the file's",
                             key="model_config.output_stride")
+        if model.arch.bbox_bins != m.bbox_distribution_bins:
+            raise SpecError(f"{path} has bbox_distribution_bins {model.arch.bbox_bins}, the spec "
+                            f"{m.bbox_distribution_bins}: a loaded graph keeps its bbox head; set the key to the "
+                            "file's", key="model_config.bbox_distribution_bins")
         # An imported file's TF-style pads ([0, 0, 1, 1] on stride-2 3x3 convs) are the same for every even
         # feature map, and inputs are multiples of 16, so they hold at any training size.
         model.arch = keep_structure(arch_from_spec(spec), model.arch)

@@ -51,10 +51,11 @@ def build_cost(spec: DetectNetExperiment) -> DetectNetCost:
         classes.append(ClassCost(c.class_weight, c.coverage_foreground_weight,
                                  cov.initial_weight if cov else 0.0, bbox.initial_weight if bbox else 0.0,
                                  cov.weight_target if cov else 0.0, bbox.weight_target if bbox else 0.0))
-    cf = spec.cost_function_config
+    cf, m = spec.cost_function_config, spec.model_config_
     return DetectNetCost(classes, cf.enable_autoweighting, cf.min_objective_weight, cf.max_objective_weight,
                          iou_aware=cf.iou_aware_coverage, giou_weight=cf.bbox_giou_weight,
-                         focal_gamma=cf.coverage_focal_gamma)
+                         focal_gamma=cf.coverage_focal_gamma, dfl_weight=cf.bbox_dfl_weight,
+                         bins_per_unit=m.objective_set.bbox.scale / m.output_stride)
 
 
 def _loaders(spec: DetectNetExperiment, env: TrainEnv, grid_hw: tuple[int, int]) -> tuple[DataLoader, DataLoader | None, EpochSampler,
@@ -124,8 +125,8 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
 
     def compute_loss(net: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         images, cov_t, bbox_t, cov_norm_t, *mask = (t.to(env.device, non_blocking=True) for t in batch)
-        cov, bbox = net(images.float().div_(255.0))
-        return cost(cov, bbox, cov_t, bbox_t, cov_norm_t, mask[0] if mask else None)
+        cov, bbox, *logits = net(images.float().div_(255.0))  # a distribution head adds its edge logits
+        return cost(cov, bbox, cov_t, bbox_t, cov_norm_t, mask[0] if mask else None, *logits)
 
     def validate(net: nn.Module) -> dict[str, float]:
         metrics = evaluate(torch_predictor(net, env.device), val_loader, spec, total=len(val_loader))

@@ -7,7 +7,13 @@ import math
 import pytest
 import torch
 
-from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost, anchored_giou, anchored_iou
+from taokit.tasks.detectnet.loss import (
+    ClassCost,
+    DetectNetCost,
+    anchored_giou,
+    anchored_iou,
+    distribution_focal_loss,
+)
 
 
 def _cost(autoweighting: bool = False) -> DetectNetCost:
@@ -163,3 +169,33 @@ def test_focal_gamma_scales_each_cells_cost_by_its_distance_to_the_target() -> N
     # the hard negative now carries most of the cost: 0.6^2 against 0.1^2 for the easy cells
     per_cell = bce * (pred - cov_t).abs() ** 2
     assert per_cell[..., 2] > 10 * per_cell[..., 0] and per_cell[..., 3] == 0
+
+
+def test_dfl_is_the_cross_entropy_with_the_two_bins_around_the_target() -> None:
+    logits = torch.tensor([0.0, 1.0, 2.0, 0.5]).view(1, 1, 4, 1, 1).expand(1, 4, 4, 1, 1)  # 4 edges, 4 bins
+    log_p = torch.log_softmax(torch.tensor([0.0, 1.0, 2.0, 0.5]), dim=0)
+    target = torch.tensor([1.25, 0.0, 2.99, 7.0]).view(1, 4, 1, 1)  # the last is past the last bin
+    expected = -torch.stack([0.75 * log_p[1] + 0.25 * log_p[2], log_p[0], 0.01 * log_p[2] + 0.99 * log_p[3],
+                             0.01 * log_p[2] + 0.99 * log_p[3]]).mean()
+    got = distribution_focal_loss(logits, target)
+    assert got.shape == (1, 1, 1) and got.item() == pytest.approx(expected.item(), rel=1e-5)
+    sharp = torch.full((1, 4, 4, 1, 1), -20.0)
+    sharp[:, :, 1] = 20.0
+    assert distribution_focal_loss(sharp, torch.ones(1, 4, 1, 1)).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_dfl_term_weighs_foreground_cells_only_and_needs_the_logits() -> None:
+    cov_t, bbox_t, cov_norm = torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 4, 2, 2), torch.zeros(1, 1, 2, 2)
+    cov_t[..., 0, 0], cov_norm[..., 0, 0], bbox_t[..., 0, 0] = 1.0, 1.0, 0.5  # 0.5 units = 2.1875 bins
+    cov, bbox = torch.full((1, 1, 2, 2), 0.5), bbox_t.view(1, 4, 2, 2).clone()
+    logits = torch.randn(1, 4, 8, 2, 2, requires_grad=True)
+    plain = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 1.0, 1.0, 1.0)])
+    dfl = DetectNetCost([ClassCost(1.0, 0.5, 1.0, 1.0, 1.0, 1.0)], dfl_weight=0.5, bins_per_unit=35 / 8)
+    gap = dfl(cov, bbox, cov_t, bbox_t, cov_norm, None, logits)[1]["cost/bbox"] - \
+        plain(cov, bbox, cov_t, bbox_t, cov_norm)[1]["cost/bbox"]
+    per_cell = distribution_focal_loss(logits.detach().view(1, 1, 4, 8, 2, 2), bbox_t * 35 / 8)
+    assert gap.item() == pytest.approx(0.5 * per_cell[0, 0, 0, 0].item() / 4, rel=1e-5)  # 1 of 4 cells
+    assert dfl(cov, bbox, cov_t, bbox_t, cov_norm)[1]["cost/bbox"].item() == pytest.approx(0.0, abs=1e-6)
+    cost, _ = dfl(cov, bbox, cov_t, bbox_t, cov_norm, None, logits)
+    cost.backward()
+    assert logits.grad[..., 0, 0].abs().sum() > 0 and logits.grad[..., 1, 1].abs().sum() == 0

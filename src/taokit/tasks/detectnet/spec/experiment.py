@@ -64,6 +64,10 @@ class DetectNetExperiment(SpecModel):
             raise FieldPathError(("dataset_config", "target_class_mapping"),
                                  f"no source class maps to target class '{missing[0]}', so it would never "
                                  "have labels")
+        if self.cost_function_config.bbox_dfl_weight and not self.model_config_.bbox_distribution_bins:
+            raise FieldPathError(("cost_function_config", "bbox_dfl_weight"),
+                                 "the distribution focal loss needs edge distributions: set "
+                                 "model_config.bbox_distribution_bins (e.g. 16) or this key to 0")
         return self
 
     def rasterizer_config(self, name: str) -> RasterizerClassConfig:

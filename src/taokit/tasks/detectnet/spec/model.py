@@ -57,6 +57,18 @@ class ModelConfig(SpecModel):
     output_stride: Literal[16, 8] = Field(
         16, description="taokit extension: the grid's stride; 8 fuses stride-16 features onto the stride-8 map "
                         "(ResNet backbones) for small objects, same two output tensors")
+    bbox_distribution_bins: int = Field(
+        0, ge=0, le=64, description="taokit extension: > 0 predicts each box edge as a distribution over this "
+                                    "many distances, 0 to N-1 grid cells from the cell centre, and outputs its "
+                                    "mean (decoded inside the network: output_bbox keeps TAO's 4 channels per "
+                                    "class); 16 reaches 15 cells. 0 = TAO's linear bbox head")
+
+    @field_validator("bbox_distribution_bins")
+    @classmethod
+    def _bins(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("one bin has no distribution: use 0 (TAO's head) or at least 2, e.g. 16")
+        return value
 
 
 class RasterizerClassConfig(SpecModel):
@@ -103,6 +115,10 @@ class CostFunctionConfig(SpecModel):
         0.0, ge=0.0, description="taokit extension: > 0 multiplies each cell's coverage cost by |coverage - "
                                  "target| to this power (quality focal loss), so that the many easy background "
                                  "cells stop outweighing the objects; 0 = TAO's weighted BCE")
+    bbox_dfl_weight: float = Field(
+        0.0, ge=0.0, description="taokit extension: > 0 adds this weight times the distribution focal loss "
+                                 "(GFL) of each foreground cell's edge distributions to the bbox objective; "
+                                 "needs model_config.bbox_distribution_bins")
 
     @field_validator("target_classes")
     @classmethod
