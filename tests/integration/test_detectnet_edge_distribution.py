@@ -10,6 +10,7 @@ import onnx
 import pytest
 import torch
 
+from taokit.optimize.tensorrt_ops import unsupported_ops
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.network import load_model
 from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides
@@ -50,8 +51,11 @@ def test_its_onnx_has_taos_tensors_and_decodes_to_the_torch_boxes(dfl_run: Path,
     weights = dfl_run / "train" / "weights" / "dfl.pth"
     assert load_model(weights)[0].arch.bbox_bins == 16
     onnx_file = dfl_run / "dfl.onnx"
-    result = run_cli("detectnet", "export", "-m", weights, "-o", onnx_file, "--gen_ds_config")
+    result = run_cli("detectnet", "export", "-m", weights, "-o", onnx_file, "--gen_ds_config", "-e", DEMO_TRAIN_SPEC,
+                     "--data_type", "int8", "--batches", "1", "--batch_size", "4", *tiny_train_overrides(tiny_kitti, **DFL))
     assert result.exit_code == 0, result.output
+    for name in ("dfl.onnx", "dfl_int8_trt.onnx"):  # the decoding's Softmax/ReduceSum: TensorRT builds them
+        assert unsupported_ops(onnx.load(str(dfl_run / name))) == [], name
     graph = onnx.load(str(onnx_file)).graph
     assert [o.name for o in graph.output] == ["output_cov/Sigmoid", "output_bbox/BiasAdd"]
     assert [[d.dim_value for d in o.type.tensor_type.shape.dim][1:] for o in graph.output] == [[3, 8, 12],

@@ -69,16 +69,27 @@ def tensor_ranges(model_path: Path, batches: ImageBatches, input_name: str) -> d
     return ranges
 
 
+def _pre_process(fp32: Path, out: Path) -> None:
+    """Shape inference and BN folding, as ONNX Runtime recommends before quantizing. auto_merge: a Resize
+    (the stride-8 neck's upsampling) names its batch `floor(1.0*batch)`, which must merge with `batch` at
+    the next Add; without it ORT's symbolic inference stops (and raises a bare Exception)."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    try:
+        quant_pre_process(str(fp32), str(out), auto_merge=True)
+    except Exception as err:  # noqa: BLE001 - ORT raises bare Exceptions for graphs it cannot infer
+        raise ExportError(f"{fp32}: ONNX Runtime's shape inference before INT8 quantization failed "
+                          f"({str(err).splitlines()[0][:160]}); export FP32 or FP16 instead") from None
+
+
 def quantize(fp32: Path, batches: ImageBatches, input_name: str, keep_float: list[str] | None = None,
              with_ranges: bool = True) -> Int8Outputs:
     """Write the two INT8 models of `int8_onnx_paths(fp32)` (ONNX Runtime on CPUs, TensorRT) beside `fp32`."""
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
     cpu, trt = int8_onnx_paths(fp32)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folded = Path(tmp) / "preprocessed.onnx"
-            quant_pre_process(str(fp32), str(folded))  # shape inference and BN folding, as ORT recommends
+            _pre_process(fp32, folded)
             _quantize(folded, cpu, batches, input_name, tensorrt=False, keep_float=keep_float or [])
             _quantize(folded, trt, batches, input_name, tensorrt=True, keep_float=keep_float or [])
         ranges = tensor_ranges(fp32, batches, input_name) if with_ranges else {}

@@ -125,8 +125,10 @@ class EdgeDistribution(nn.Module):
 
     def logits(self, raw: torch.Tensor) -> torch.Tensor:
         """(N, 4C*bins, H, W) -> (N, 4C, bins, H, W)."""
-        n, _, h, w = raw.shape
-        return raw.view(n, -1, self.bins, h, w)
+        # Only the batch left to infer: an exported graph's Reshape then has a constant shape, which ONNX
+        # Runtime's shape inference (INT8 quantization) and TensorRT resolve with a dynamic batch.
+        edges, h, w = int(raw.shape[1]) // self.bins, int(raw.shape[2]), int(raw.shape[3])
+        return raw.view(-1, edges, self.bins, h, w)
 
     def forward(self, logits: torch.Tensor) -> torch.Tensor:
         """(N, 4C, bins, H, W) logits -> (N, 4C, H, W) expected distances."""
