@@ -131,3 +131,9 @@ def test_validate_shows_every_augmentation_and_says_when_objects_are_small(tiny_
                *tiny_train_overrides(tiny_kitti, **{"model_config.output_stride": 8}))
     out = " ".join(fine.stdout.split())
     assert "at stride 8" in out and "output_stride: 8" not in out  # already on: only the input size is left
+    # edge distributions of 2 bins reach one 8-pixel cell: the tiny set's ~16-px objects are beyond them
+    bins = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC, *tiny_train_overrides(
+        tiny_kitti, **{"model_config.output_stride": 8, "model_config.bbox_distribution_bins": 2}))
+    out = " ".join(bins.stdout.split())
+    assert bins.exit_code == 0 and "more than 16 px across" in out and "bbox_distribution_bins" in out
+    assert "beyond the" not in " ".join(fine.stdout.split())

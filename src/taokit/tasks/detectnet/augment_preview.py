@@ -126,8 +126,9 @@ def save_preview(spec: DetectNetExperiment, samples: list[Sample], grid_hw: tupl
 
 def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_hw: tuple[int, int],
                         limit: int = 2000) -> list[str]:
-    """Lines saying when objects are small for the grid (median under SMALL_CELLS cells across) and when
-    many of them never get a foreground cell (coverage above 0.5), with what to change. Reads up to
+    """Lines saying when objects are small for the grid (median under SMALL_CELLS cells across), when
+    many of them never get a foreground cell (coverage above 0.5), and when some are too large for the edge
+    distributions (bbox_distribution_bins), with what to change. Reads up to
     `limit` training images' sizes (headers only)."""
     from PIL import Image
 
@@ -166,4 +167,13 @@ def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_h
         lines.append(f"{100 * starved:.0f}% of the objects have no grid cell with a coverage target above 0.5 (the "
                      "cost never weighs them as foreground): raise bbox_rasterizer_config's bbox_min_radius "
                      "(grid cells; 1.0 or more) or cov_radius_x/y, or use a finer grid")
+    bins = spec.model_config_.bbox_distribution_bins
+    if bins:  # a centre cell's farthest edge is half the object away; the distribution reaches bins-1 cells
+        half = size.max(axis=1) / 2 / stride
+        cut = float(np.mean(half > bins - 1))
+        if cut > 0.01:
+            lines.append(f"{100 * cut:.0f}% of the objects are more than {2 * (bins - 1) * stride:g} px across at the "
+                         f"network input: their box edges lie beyond the {bins} bins of "
+                         "model_config.bbox_distribution_bins and are cut there; raise it to "
+                         f"{int(np.ceil(half.max())) + 2}")
     return lines
