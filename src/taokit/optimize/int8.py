@@ -72,11 +72,15 @@ def tensor_ranges(model_path: Path, batches: ImageBatches, input_name: str) -> d
 def _pre_process(fp32: Path, out: Path) -> None:
     """Shape inference and BN folding, as ONNX Runtime recommends before quantizing. auto_merge: a Resize
     (the stride-8 neck's upsampling) names its batch `floor(1.0*batch)`, which must merge with `batch` at
-    the next Add; without it ORT's symbolic inference stops (and raises a bare Exception)."""
+    the next Add; without it ORT's symbolic inference stops (and raises a bare Exception). It runs in a
+    scratch folder: where the inference stops, ORT saves `sym_shape_infer_temp.onnx` and its weights as
+    external-data files into the current folder, which is the user's."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    fp32, out = fp32.resolve(), out.resolve()
     try:
-        quant_pre_process(str(fp32), str(out), auto_merge=True)
+        with tempfile.TemporaryDirectory(prefix="taokit-shape-") as scratch, contextlib.chdir(scratch):
+            quant_pre_process(str(fp32), str(out), auto_merge=True)
     except Exception as err:  # noqa: BLE001 - ORT raises bare Exceptions for graphs it cannot infer
         raise ExportError(f"{fp32}: ONNX Runtime's shape inference before INT8 quantization failed "
                           f"({str(err).splitlines()[0][:160]}); export FP32 or FP16 instead") from None
