@@ -135,5 +135,5 @@ def test_validate_shows_every_augmentation_and_says_when_objects_are_small(tiny_
     bins = cli("dataset", "validate", "detectnet", "-e", DEMO_TRAIN_SPEC, *tiny_train_overrides(
         tiny_kitti, **{"model_config.output_stride": 8, "model_config.bbox_distribution_bins": 2}))
     out = " ".join(bins.stdout.split())
-    assert bins.exit_code == 0 and "more than 16 px across" in out and "bbox_distribution_bins" in out
-    assert "beyond the" not in " ".join(fine.stdout.split())
+    assert bins.exit_code == 0 and "more than 8 px from a grid point" in out and "bbox_distribution_bins 2" in out
+    assert "from a grid point" not in " ".join(fine.stdout.split())

@@ -105,3 +105,17 @@ def test_a_dfl_without_distributions_is_a_spec_error(overrides: dict[str, object
                      *tiny_train_overrides(tiny_kitti, **overrides))
     assert result.exit_code == 2 and key in result.output and "Traceback" not in result.output
     assert not (tmp_path / "r" / "weights").exists()
+
+
+def test_a_loaded_graph_decodes_in_the_specs_bbox_scale(dfl_run: Path, tiny_kitti: Path) -> None:
+    from taokit.spec import load_spec
+    from taokit.tasks.detectnet.network import build_for_training
+    from taokit.tasks.detectnet.spec import DetectNetExperiment
+
+    overrides = tiny_train_overrides(tiny_kitti, **DFL, **{
+        "model_config.pretrained_model_file": dfl_run / "train" / "weights" / "dfl.pth",
+        "model_config.load_graph": "true", "model_config.objective_set.bbox.scale": 50.0})
+    model = build_for_training(load_spec(DEMO_TRAIN_SPEC, DetectNetExperiment, overrides))
+    assert model.arch.bbox_scale == 50.0
+    # a bin is one 8 px cell: 8/50 bbox units, the units of the targets, the loss and the decode
+    torch.testing.assert_close(model.edge_decoder.positions, torch.arange(16.0) * 8 / 50)

@@ -69,6 +69,11 @@ def tensor_ranges(model_path: Path, batches: ImageBatches, input_name: str) -> d
     return ranges
 
 
+def _first_line(err: BaseException) -> str:
+    """The first line of an error's message, or its type: ORT's asserts fail with an empty message."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
 def _pre_process(fp32: Path, out: Path) -> None:
     """Shape inference and BN folding, as ONNX Runtime recommends before quantizing. auto_merge: a Resize
     (the stride-8 neck's upsampling) names its batch `floor(1.0*batch)`, which must merge with `batch` at
@@ -83,7 +88,7 @@ def _pre_process(fp32: Path, out: Path) -> None:
             quant_pre_process(str(fp32), str(out), auto_merge=True)
     except Exception as err:  # noqa: BLE001 - ORT raises bare Exceptions for graphs it cannot infer
         raise ExportError(f"{fp32}: ONNX Runtime's shape inference before INT8 quantization failed "
-                          f"({str(err).splitlines()[0][:160]}); export FP32 or FP16 instead") from None
+                          f"({_first_line(err)[:160]}); export FP32 or FP16 instead") from None
 
 
 def quantize(fp32: Path, batches: ImageBatches, input_name: str, keep_float: list[str] | None = None,
@@ -98,6 +103,6 @@ def quantize(fp32: Path, batches: ImageBatches, input_name: str, keep_float: lis
             _quantize(folded, trt, batches, input_name, tensorrt=True, keep_float=keep_float or [])
         ranges = tensor_ranges(fp32, batches, input_name) if with_ranges else {}
     except (onnx.checker.ValidationError, RuntimeError, ValueError) as err:
-        raise ExportError(f"{fp32}: INT8 quantization failed ({str(err).splitlines()[0][:160]})") from None
+        raise ExportError(f"{fp32}: INT8 quantization failed ({_first_line(err)[:160]})") from None
     log.info("INT8 models: %s (ONNX Runtime, CPU), %s (TensorRT)", cpu, trt)
     return Int8Outputs(cpu, trt, ranges)

@@ -133,3 +133,25 @@ def peak_coverage(boxes: np.ndarray, class_ids: np.ndarray, params: RasterizerPa
     boxes_grid = np.asarray(boxes, np.float32) / np.array([iw / gw, ih / gh, iw / gw, ih / gh], np.float32)
     cx, cy, csx, csy, *_ = _ellipses(boxes_grid, np.asarray(class_ids, np.int64), params)
     return _area_fractions(cx, cy, csx, csy, (gh, gw)).max(axis=(1, 2))
+
+
+def farthest_edges(boxes: np.ndarray, class_ids: np.ndarray, params: RasterizerParams) -> np.ndarray:
+    """(K,) in pixels, the farthest box edge from the grid point of any cell that regresses the object
+    (coverage above 0, drawn alone): the distance a bbox head must be able to output for it. A cell at the
+    ellipse's rim is (1 + cov_radius) / 2 of the object from its far edge, not half of it."""
+    if not len(boxes):
+        return np.zeros(0, np.float32)
+    boxes = np.asarray(boxes, np.float32)
+    ih, iw = params.input_hw
+    gh, gw = params.grid_hw
+    sx_px, sy_px = iw / gw, ih / gh
+    boxes_grid = boxes / np.array([sx_px, sy_px, sx_px, sy_px], np.float32)
+    cx, cy, csx, csy, *_ = _ellipses(boxes_grid, np.asarray(class_ids, np.int64), params)
+    covered = _area_fractions(cx, cy, csx, csy, (gh, gw)) > 0  # (K, H, W)
+    gx = np.arange(gw, dtype=np.float32) * sx_px + params.offset
+    gy = np.arange(gh, dtype=np.float32) * sy_px + params.offset
+    x1, y1, x2, y2 = (boxes[:, i, None] for i in range(4))
+    across = np.maximum(gx[None] - x1, x2 - gx[None])  # (K, W)
+    down = np.maximum(gy[None] - y1, y2 - gy[None])  # (K, H)
+    reach = np.maximum(down[:, :, None], across[:, None, :])  # (K, H, W)
+    return np.where(covered, reach, 0.0).max(axis=(1, 2)).astype(np.float32)

@@ -145,3 +145,19 @@ def test_dense_small_objects_own_cells_at_stride_8_not_at_16() -> None:
         owned[stride] = len({tuple(np.round(b, 2)) for b in decoded})
     assert owned[8] == len(boxes) == 100
     assert owned[16] <= 64
+
+
+@pytest.mark.parametrize("radius", [0.4, 1.0])
+def test_farthest_edges_is_the_largest_bbox_target_of_the_cells_that_regress_the_object(radius: float) -> None:
+    from taokit.tasks.detectnet.targets import farthest_edges
+
+    params = RasterizerParams((RasterizerClass(cov_radius_x=radius, cov_radius_y=radius),), 0.0, (256, 320),
+                              (32, 40))
+    boxes = np.array([[30, 40, 230, 120], [250, 200, 262, 214]], np.float32)  # 200x80 px, 12x14 px
+    reach = farthest_edges(boxes, np.array([0, 0]), params)
+    for k in range(2):
+        targets = rasterize(boxes[k:k + 1], np.array([0]), params)
+        expected = (targets.bbox[0] * params.scale).max(axis=0)[targets.cov[0] > 0].max()
+        assert np.isclose(reach[k], expected, atol=1e-3)
+    # a cell at the ellipse's rim is (1 + radius) / 2 of the object from the far edge, not half of it
+    assert reach[0] > 100 * (1 + radius) - 8
