@@ -70,3 +70,11 @@ def tiny_train_overrides(data: Path, **extra: object) -> list[str]:
     }
     base.update(extra)
     return [f"{k}={v}" for k, v in base.items()]
+
+
+def train_tiny_detector(out: Path, data: Path, name: str, **extra: object) -> Path:
+    """`tao detectnet train` of the demo spec on a tiny dataset into `out`/train, as `name`.pth; returns `out`."""
+    result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out / "train", "-n", name,
+                     *tiny_train_overrides(data, **extra))
+    assert result.exit_code == 0, result.output
+    return out

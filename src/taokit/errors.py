@@ -101,3 +101,9 @@ def did_you_mean(name: str, choices: list[str], cutoff: float = 0.6) -> str:
 def already_exists(path: object, instead: str) -> ResultsDirError:
     """The refusal to overwrite a user's file: taokit never replaces one silently."""
     return ResultsDirError(f"{path} already exists; pass --force to overwrite it{', or ' + instead if instead else ''}")
+
+
+def first_line(err: BaseException, limit: int = 160) -> str:
+    """The first line of a library's error message, for a one-line error of ours; its type where the message
+    is empty (a failed bare `assert`, as in ONNX Runtime's shape inference)."""
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:limit]

@@ -13,7 +13,7 @@ import torch
 from taokit.optimize.tensorrt_ops import unsupported_ops
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.network import load_model
-from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides
+from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides, train_tiny_detector
 
 DFL = {"model_config.output_stride": 8, "model_config.bbox_distribution_bins": 16,
        "cost_function_config.bbox_dfl_weight": 0.25, "cost_function_config.bbox_giou_weight": 1.0}
@@ -40,11 +40,7 @@ def test_the_output_is_the_mean_distance_in_taos_bbox_units() -> None:
 
 @pytest.fixture(scope="module")
 def dfl_run(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dfl")
-    result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out / "train", "-n", "dfl",
-                     *tiny_train_overrides(tiny_kitti, **DFL))
-    assert result.exit_code == 0, result.output
-    return out
+    return train_tiny_detector(tmp_path_factory.mktemp("dfl"), tiny_kitti, "dfl", **DFL)
 
 
 def test_its_onnx_has_taos_tensors_and_decodes_to_the_torch_boxes(dfl_run: Path, tiny_kitti: Path) -> None:
@@ -115,7 +111,11 @@ def test_a_loaded_graph_decodes_in_the_specs_bbox_scale(dfl_run: Path, tiny_kitt
     overrides = tiny_train_overrides(tiny_kitti, **DFL, **{
         "model_config.pretrained_model_file": dfl_run / "train" / "weights" / "dfl.pth",
         "model_config.load_graph": "true", "model_config.objective_set.bbox.scale": 50.0})
-    model = build_for_training(load_spec(DEMO_TRAIN_SPEC, DetectNetExperiment, overrides))
-    assert model.arch.bbox_scale == 50.0
-    # a bin is one 8 px cell: 8/50 bbox units, the units of the targets, the loss and the decode
-    torch.testing.assert_close(model.edge_decoder.positions, torch.arange(16.0) * 8 / 50)
+    model = build_for_training(load_spec(DEMO_TRAIN_SPEC, DetectNetExperiment, overrides)).eval()
+    trained = load_model(dfl_run / "train" / "weights" / "dfl.pth")[0].eval()
+    assert model.arch.bbox_scale == 50.0 and trained.arch.bbox_scale != 50.0
+    image = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        edges, edges_trained = model(image)[1], trained(image)[1]
+    # a bin is one grid cell: the same distances in pixels, in the units of the spec's scale (its targets')
+    torch.testing.assert_close(edges * 50.0, edges_trained * trained.arch.bbox_scale)

@@ -15,7 +15,7 @@ import torch
 from taokit.spec import task_specs
 from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.network import load_model
-from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides
+from taokit_testing import DEMO_TRAIN_SPEC, run_cli, tiny_train_overrides, train_tiny_detector
 
 STRIDE8 = {"model_config.output_stride": 8}
 
@@ -39,11 +39,7 @@ def test_stride_8_needs_a_resnet(tiny_kitti: Path, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def stride8_run(tiny_kitti: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("stride8")
-    result = run_cli("detectnet", "train", "-e", DEMO_TRAIN_SPEC, "-r", out / "train", "-n", "s8",
-                     *tiny_train_overrides(tiny_kitti, **STRIDE8))
-    assert result.exit_code == 0, result.output
-    return out
+    return train_tiny_detector(tmp_path_factory.mktemp("stride8"), tiny_kitti, "s8", **STRIDE8)
 
 
 def test_a_stride_8_model_trains_and_evaluates(stride8_run: Path, tiny_kitti: Path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from taokit.engine.model_files import default_output, resolve_model_file
 from taokit.engine.status import status_job
-from taokit.errors import ModelError, UsageError, already_exists
+from taokit.errors import ModelError, UsageError, already_exists, first_line
 from taokit.requests import Session, check_data_type
 from taokit.results import Result
 from taokit.spec import task_specs
@@ -45,7 +45,7 @@ def onnx_input(path: Path) -> tuple[str, tuple[int, int, int]]:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as err:  # noqa: BLE001 - protobuf raises several types for non-ONNX files
-        raise ModelError(f"{path}: not an ONNX model ({str(err).splitlines()[0][:120]})") from None
+        raise ModelError(f"{path}: not an ONNX model ({first_line(err, 120)})") from None
     if len(model.graph.input) != 1:
         raise ModelError(f"{path}: expected one image input, found {len(model.graph.input)}")
     value = model.graph.input[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 import onnx
 
 from taokit.engine.files import atomic_path
-from taokit.errors import ExportError
+from taokit.errors import ExportError, first_line
 from taokit.optimize.calibration_batches import ImageBatches, ort_reader
 from taokit.optimize.int8_files import int8_onnx_paths
 
@@ -69,26 +69,22 @@ def tensor_ranges(model_path: Path, batches: ImageBatches, input_name: str) -> d
     return ranges
 
 
-def _first_line(err: BaseException) -> str:
-    """The first line of an error's message, or its type: ORT's asserts fail with an empty message."""
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
-
-
-def _pre_process(fp32: Path, out: Path) -> None:
-    """Shape inference and BN folding, as ONNX Runtime recommends before quantizing. auto_merge: a Resize
-    (the stride-8 neck's upsampling) names its batch `floor(1.0*batch)`, which must merge with `batch` at
-    the next Add; without it ORT's symbolic inference stops (and raises a bare Exception). It runs in a
-    scratch folder: where the inference stops, ORT saves `sym_shape_infer_temp.onnx` and its weights as
-    external-data files into the current folder, which is the user's."""
+def _pre_process(fp32: Path, scratch: Path) -> Path:
+    """Shape inference and BN folding, as ONNX Runtime recommends before quantizing; returns the folded model,
+    written in `scratch` (a temporary folder). auto_merge: a Resize (the stride-8 neck's upsampling) names
+    its batch `floor(1.0*batch)`, which must merge with `batch` at the next Add; without it ORT's symbolic
+    inference stops (and raises a bare Exception). It runs in `scratch`: where the inference stops, ORT
+    saves `sym_shape_infer_temp.onnx` and its weights as external-data files into the current folder."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    fp32, out = fp32.resolve(), out.resolve()
+    fp32, folded = fp32.resolve(), scratch.resolve() / "preprocessed.onnx"
     try:
-        with tempfile.TemporaryDirectory(prefix="taokit-shape-") as scratch, contextlib.chdir(scratch):
-            quant_pre_process(str(fp32), str(out), auto_merge=True)
+        with contextlib.chdir(scratch):
+            quant_pre_process(str(fp32), str(folded), auto_merge=True)
     except Exception as err:  # noqa: BLE001 - ORT raises bare Exceptions for graphs it cannot infer
         raise ExportError(f"{fp32}: ONNX Runtime's shape inference before INT8 quantization failed "
-                          f"({_first_line(err)[:160]}); export FP32 or FP16 instead") from None
+                          f"({first_line(err)}); export FP32 or FP16 instead") from None
+    return folded
 
 
 def quantize(fp32: Path, batches: ImageBatches, input_name: str, keep_float: list[str] | None = None,
@@ -97,12 +93,11 @@ def quantize(fp32: Path, batches: ImageBatches, input_name: str, keep_float: lis
     cpu, trt = int8_onnx_paths(fp32)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            folded = Path(tmp) / "preprocessed.onnx"
-            _pre_process(fp32, folded)
+            folded = _pre_process(fp32, Path(tmp))
             _quantize(folded, cpu, batches, input_name, tensorrt=False, keep_float=keep_float or [])
             _quantize(folded, trt, batches, input_name, tensorrt=True, keep_float=keep_float or [])
         ranges = tensor_ranges(fp32, batches, input_name) if with_ranges else {}
     except (onnx.checker.ValidationError, RuntimeError, ValueError) as err:
-        raise ExportError(f"{fp32}: INT8 quantization failed ({_first_line(err)[:160]})") from None
+        raise ExportError(f"{fp32}: INT8 quantization failed ({first_line(err)})") from None
     log.info("INT8 models: %s (ONNX Runtime, CPU), %s (TensorRT)", cpu, trt)
     return Int8Outputs(cpu, trt, ranges)

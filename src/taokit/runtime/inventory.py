@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from taokit.errors import first_line
 from taokit.runtime.tensorrt_import import INSTALL_HINT, import_tensorrt
 
 
@@ -38,7 +39,7 @@ def openvino_info() -> dict[str, Any]:
         capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         return {"installed": True, "version": ov.get_version().split("-")[0], "capabilities": list(capabilities)}
     except Exception as err:  # noqa: BLE001 - a broken install is reported, not raised
-        return {"installed": False, "error": str(err).splitlines()[0]}
+        return {"installed": False, "error": first_line(err)}
 
 
 # The instruction sets that decide CPU inference speed, from widest to narrowest (Linux's /proc/cpuinfo names).
@@ -61,7 +62,7 @@ def tensorrt_info() -> dict[str, Any]:
     try:
         return {"installed": True, "version": import_tensorrt("building and running engines").__version__}
     except Exception as err:  # noqa: BLE001 - a broken install is reported, not raised
-        return {"installed": False, "error": str(err).splitlines()[0]}
+        return {"installed": False, "error": first_line(err)}
 
 
 def docker_info(timeout_s: float = 2.0) -> dict[str, Any]:
@@ -78,4 +79,4 @@ def docker_info(timeout_s: float = 2.0) -> dict[str, Any]:
         return {"reachable": True, "version": version.get("Version", "?"), "images": images,
                 "gpus": "nvidia" in runtimes}
     except Exception as err:  # noqa: BLE001 - any failure means "not reachable"
-        return {"reachable": False, "error": str(err).splitlines()[0][:120]}
+        return {"reachable": False, "error": first_line(err, 120)}

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from taokit.errors import DependencyError, ModelError, UsageError
+from taokit.errors import DependencyError, ModelError, UsageError, first_line
 from taokit.runtime.base import ModelIO, cpu_threads
 from taokit.runtime.onnx_safety import check_external_data
 
@@ -58,7 +58,7 @@ class OpenVinoBackend:
         try:
             model = core.read_model(str(path))
         except Exception as err:  # noqa: BLE001 - OpenVINO raises RuntimeError subclasses for bad files
-            raise ModelError(f"{path}: OpenVINO cannot read this model ({str(err).splitlines()[0][:160]})") from None
+            raise ModelError(f"{path}: OpenVINO cannot read this model ({first_line(err)})") from None
         if len(model.inputs) != 1:
             raise ModelError(f"{path}: expected one image input, found {len(model.inputs)}")
         shape = list(model.inputs[0].get_partial_shape()) + [None] * 4
@@ -73,7 +73,7 @@ class OpenVinoBackend:
         try:
             self.compiled = core.compile_model(model, "CPU", config)
         except Exception as err:  # noqa: BLE001
-            raise ModelError(f"{path}: OpenVINO cannot compile this model ({str(err).splitlines()[0][:160]})") \
+            raise ModelError(f"{path}: OpenVINO cannot compile this model ({first_line(err)})") \
                 from None
         self.request = self.compiled.create_infer_request()
         outputs = self.compiled.outputs

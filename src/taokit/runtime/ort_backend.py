@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from taokit.errors import ModelError, UsageError
+from taokit.errors import ModelError, UsageError, first_line
 from taokit.runtime.base import ModelIO, cpu_threads
 from taokit.runtime.onnx_safety import check_external_data
 
@@ -43,7 +43,7 @@ class OrtBackend:
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as err:  # noqa: BLE001 - ORT raises several unrelated types for bad files
-            raise ModelError(f"{path}: ONNX Runtime cannot load this model ({str(err).splitlines()[0][:160]})") \
+            raise ModelError(f"{path}: ONNX Runtime cannot load this model ({first_line(err)})") \
                 from None
         inputs = self.session.get_inputs()
         if len(inputs) != 1:

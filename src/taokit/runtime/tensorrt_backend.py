@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from taokit.errors import ModelError, UsageError
+from taokit.errors import ModelError, UsageError, first_line
 from taokit.runtime.base import ModelIO
 from taokit.runtime.devices import pick_device
 from taokit.runtime.tensorrt_import import import_tensorrt
@@ -50,7 +50,7 @@ class TensorRTBackend:
         try:
             engine = runtime.deserialize_cuda_engine(data)
         except Exception as err:  # noqa: BLE001 - bindings raise several types for corrupt plans
-            raise ModelError(f"{self.path}: not a TensorRT engine ({str(err).splitlines()[0][:120]})") from None
+            raise ModelError(f"{self.path}: not a TensorRT engine ({first_line(err, 120)})") from None
         if engine is None and _is_onnx(data):
             raise ModelError(f"{self.path}: an ONNX model, not a TensorRT engine; build one with gen_trt_engine")
         if engine is None:

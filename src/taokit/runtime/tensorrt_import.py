@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from taokit.errors import DependencyError
+from taokit.errors import DependencyError, first_line
 
 INSTALL_HINT = "pip install 'taokit[tensorrt]' on the deployment machine"
 
@@ -15,7 +15,7 @@ def import_tensorrt(purpose: str) -> ModuleType:
         import tensorrt
     except (ImportError, OSError) as err:  # OSError: a wheel whose CUDA libraries are missing
         raise DependencyError(f"{purpose} needs TensorRT and an NVIDIA GPU: {INSTALL_HINT} "
-                              f"({str(err).splitlines()[0][:120]})") from None
+                              f"({first_line(err, 120)})") from None
     return tensorrt
 
 

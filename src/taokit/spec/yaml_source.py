@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from taokit.errors import SpecError
+from taokit.errors import SpecError, first_line
 from taokit.spec.nodes import Entry, Loc, Message, Node, Scalar, Sequence
 
 
@@ -62,7 +62,7 @@ def parse_yaml(text: str, file: str | None = None) -> Message:
         col = mark.column + 1 if mark else None
         raise SpecError(f"YAML syntax error: {reason}", file=file, line=line, col=col) from None
     except yaml.YAMLError as err:
-        raise SpecError(f"YAML error: {str(err).splitlines()[0]}", file=file) from None
+        raise SpecError(f"YAML error: {first_line(err)}", file=file) from None
     if not isinstance(converted, Message):
         raise SpecError("a spec must be a mapping of sections", file=file, line=1, col=1)
     return converted

@@ -137,6 +137,7 @@ def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_h
 
     pre = spec.augmentation_config.preprocessing
     params = rasterizer_params(spec, grid_hw)
+    bins = spec.model_config_.bbox_distribution_bins
     sizes, peaks, reaches = [], [], []
     for sample in samples[:limit]:
         if not len(sample.boxes):
@@ -150,7 +151,8 @@ def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_h
         kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         sizes.append(boxes[kept, 2:] - boxes[kept, :2])
         peaks.append(peak_coverage(boxes[kept], sample.class_ids[kept], params))
-        reaches.append(farthest_edges(boxes[kept], sample.class_ids[kept], params))
+        if bins:
+            reaches.append(farthest_edges(boxes[kept], sample.class_ids[kept], params))
     if not sizes:
         return []
     size, peak = np.concatenate(sizes), np.concatenate(peaks)
@@ -169,15 +171,13 @@ def small_object_advice(spec: DetectNetExperiment, samples: list[Sample], grid_h
         lines.append(f"{100 * starved:.0f}% of the objects have no grid cell with a coverage target above 0.5 (the "
                      "cost never weighs them as foreground): raise bbox_rasterizer_config's bbox_min_radius "
                      "(grid cells; 1.0 or more) or cov_radius_x/y, or use a finer grid")
-    bins = spec.model_config_.bbox_distribution_bins
     if bins:  # a distribution reaches bins-1 cells from a cell's grid point; farther edges are cut there
         need = np.concatenate(reaches) / stride
         cut = float(np.mean(need > bins - 1))
         if cut > 0.01:
             enough = int(np.ceil(np.percentile(need, 99))) + 1  # bins for 99% of the objects
-            fix = (f"raise it to {enough}" if enough <= MAX_BBOX_BINS else
-                   f"it stops at {MAX_BBOX_BINS}: use " + ("model_config.output_stride: 16" if stride < 16
-                                                      else "a smaller input"))
+            coarser = "model_config.output_stride: 16" if stride < 16 else "a smaller input"
+            fix = f"raise it to {enough}" if enough <= MAX_BBOX_BINS else f"it stops at {MAX_BBOX_BINS}: use {coarser}"
             lines.append(f"{100 * cut:.0f}% of the objects have box edges more than {(bins - 1) * stride:g} px "
                          f"from a grid point that regresses them ({bins - 1} cells of {stride:g} px, the reach of "
                          f"model_config.bbox_distribution_bins {bins}): the boxes are cut there; {fix}")

@@ -37,6 +37,11 @@ class DetectNetArch(NetworkArch):
         h, w = self.input_hw
         return (-(-h // self.output_stride), -(-w // self.output_stride))
 
+    @property
+    def cell_in_bbox_units(self) -> float:
+        """One grid cell in TAO's bbox units (pixels / bbox scale): a bin of the edge distributions."""
+        return self.output_stride / self.bbox_scale
+
 
 class Stride8Neck(nn.Module):
     """Stride-16 features, reduced and upsampled x2, added to the stride-8 features, then a 3x3 conv."""
@@ -75,7 +80,7 @@ class DetectNetV2(nn.Module):
             channels = min(fine, 256)
         self.dropout = nn.Dropout2d(arch.dropout_rate) if arch.dropout_rate > 0 else nn.Identity()
         self.output_cov, self.output_bbox = _heads(channels, len(arch.class_names), arch.bbox_bins)
-        self.edge_decoder = EdgeDistribution(arch) if arch.bbox_bins else None
+        self.edge_decoder = EdgeDistribution(arch.bbox_bins) if arch.bbox_bins else None
 
     def replace_heads(self, class_names: tuple[str, ...]) -> list[str]:
         """New output_cov/output_bbox for `class_names` on the same features (a pruned backbone keeps its
@@ -108,7 +113,9 @@ class DetectNetV2(nn.Module):
         if self.edge_decoder is None:
             return cov, bbox
         logits = self.edge_decoder.logits(bbox)
-        return (cov, self.edge_decoder(logits), logits) if self.training else (cov, self.edge_decoder(logits))
+        # the unit is read from arch at each call: a loaded graph's bbox scale follows the spec (keep_structure)
+        edges = self.edge_decoder(logits, self.arch.cell_in_bbox_units)
+        return (cov, edges, logits) if self.training else (cov, edges)
 
 
 class EdgeDistribution(nn.Module):
@@ -117,11 +124,10 @@ class EdgeDistribution(nn.Module):
     is the output. The decoding is inside the network, so output_bbox/BiasAdd keeps its 4C channels and
     everything after it (DeepStream's parser, TensorRT, taokit's decode) reads the boxes as TAO's."""
 
-    def __init__(self, arch: DetectNetArch) -> None:
+    def __init__(self, bins: int) -> None:
         super().__init__()
-        self.bins = arch.bbox_bins
-        unit = arch.output_stride / arch.bbox_scale  # one bin in bbox units
-        self.register_buffer("positions", torch.arange(self.bins, dtype=torch.float32) * unit, persistent=False)
+        self.bins = bins
+        self.register_buffer("cells", torch.arange(bins, dtype=torch.float32), persistent=False)
 
     def logits(self, raw: torch.Tensor) -> torch.Tensor:
         """(N, 4C*bins, H, W) -> (N, 4C, bins, H, W)."""
@@ -130,10 +136,10 @@ class EdgeDistribution(nn.Module):
         edges, h, w = int(raw.shape[1]) // self.bins, int(raw.shape[2]), int(raw.shape[3])
         return raw.view(-1, edges, self.bins, h, w)
 
-    def forward(self, logits: torch.Tensor) -> torch.Tensor:
-        """(N, 4C, bins, H, W) logits -> (N, 4C, H, W) expected distances."""
+    def forward(self, logits: torch.Tensor, unit: float) -> torch.Tensor:
+        """(N, 4C, bins, H, W) logits -> (N, 4C, H, W) expected distances, in `unit`s per cell."""
         probs = torch.softmax(logits, dim=2)
-        return (probs * self.positions.view(1, 1, -1, 1, 1)).sum(dim=2)
+        return (probs * (self.cells * unit).view(1, 1, -1, 1, 1)).sum(dim=2)  # a constant in an export
 
 
 def _heads(channels: int, num_classes: int, bins: int = 0) -> tuple[nn.Conv2d, nn.Conv2d]:

@@ -10,7 +10,7 @@ from taokit.errors import SpecError
 from taokit.tasks.common import model_file
 from taokit.tasks.common.arch import keep_structure
 from taokit.tasks.common.tao_import import is_importable
-from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2, EdgeDistribution
+from taokit.tasks.detectnet.model import DetectNetArch, DetectNetV2
 from taokit.tasks.detectnet.spec import DetectNetExperiment
 
 log = logging.getLogger("taokit.detectnet")
@@ -81,9 +81,6 @@ def build_for_training(spec: DetectNetExperiment) -> DetectNetV2:
         # An imported file's TF-style pads ([0, 0, 1, 1] on stride-2 3x3 convs) are the same for every even
         # feature map, and inputs are multiples of 16, so they hold at any training size.
         model.arch = keep_structure(arch_from_spec(spec), model.arch)
-        # A bin is a grid cell; what it is in bbox units follows the spec's bbox scale (the one the targets use).
-        if model.edge_decoder is not None:
-            model.edge_decoder = EdgeDistribution(model.arch)
     else:
         model = DetectNetV2(arch_from_spec(spec))
         if path is not None:

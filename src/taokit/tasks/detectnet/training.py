@@ -22,6 +22,7 @@ from taokit.tasks.common.training import batch_norm_frozen, layer_parameters, no
 from taokit.tasks.detectnet.data import load_training_records
 from taokit.tasks.detectnet.dataset import EvalDataset, TrainDataset, collate_eval, to_samples
 from taokit.tasks.detectnet.loss import ClassCost, DetectNetCost
+from taokit.tasks.detectnet.model import DetectNetArch
 from taokit.tasks.detectnet.network import build_for_training, model_payload
 from taokit.tasks.detectnet.scoring import evaluate, torch_predictor, validation_preview
 from taokit.tasks.detectnet.spec import DetectNetExperiment
@@ -43,7 +44,7 @@ def build_schedule(spec: DetectNetExperiment) -> Schedule:
     return SoftStartAnnealing(s.min_learning_rate, s.max_learning_rate, s.soft_start, s.annealing)
 
 
-def build_cost(spec: DetectNetExperiment) -> DetectNetCost:
+def build_cost(spec: DetectNetExperiment, arch: DetectNetArch) -> DetectNetCost:
     classes = []
     for c in spec.cost_function_config.target_classes:
         objectives = {o.name: o for o in c.objectives}
@@ -51,11 +52,11 @@ def build_cost(spec: DetectNetExperiment) -> DetectNetCost:
         classes.append(ClassCost(c.class_weight, c.coverage_foreground_weight,
                                  cov.initial_weight if cov else 0.0, bbox.initial_weight if bbox else 0.0,
                                  cov.weight_target if cov else 0.0, bbox.weight_target if bbox else 0.0))
-    cf, m = spec.cost_function_config, spec.model_config_
+    cf = spec.cost_function_config
     return DetectNetCost(classes, cf.enable_autoweighting, cf.min_objective_weight, cf.max_objective_weight,
                          iou_aware=cf.iou_aware_coverage, giou_weight=cf.bbox_giou_weight,
                          focal_gamma=cf.coverage_focal_gamma, dfl_weight=cf.bbox_dfl_weight,
-                         bins_per_unit=m.objective_set.bbox.scale / m.output_stride)
+                         bins_per_unit=1.0 / arch.cell_in_bbox_units)
 
 
 def _loaders(spec: DetectNetExperiment, env: TrainEnv, grid_hw: tuple[int, int]) -> tuple[DataLoader, DataLoader | None, EpochSampler,
@@ -118,7 +119,7 @@ def build_training(spec: DetectNetExperiment, env: TrainEnv) -> TrainingSetup:
                  "still resized to %dx%d", pre.output_image_width, pre.output_image_height)
     model = build_for_training(spec).to(env.device)
     train_loader, val_loader, sampler, report = _loaders(spec, env, model.arch.grid_hw)
-    cost = build_cost(spec)
+    cost = build_cost(spec, model.arch)
     adam = spec.training_config.optimizer.adam
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4,
                                  betas=(adam.beta1, adam.beta2), eps=adam.epsilon)

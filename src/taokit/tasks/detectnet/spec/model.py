@@ -60,10 +60,10 @@ class ModelConfig(SpecModel):
         16, description="taokit extension: the grid's stride; 8 fuses stride-16 features onto the stride-8 map "
                         "(ResNet backbones) for small objects, same two output tensors")
     bbox_distribution_bins: int = Field(
-        0, ge=0, le=MAX_BBOX_BINS, description="taokit extension: > 0 predicts each box edge as a distribution over this "
-                                    "many distances, 0 to N-1 grid cells from the cell centre, and outputs its "
-                                    "mean (decoded inside the network: output_bbox keeps TAO's 4 channels per "
-                                    "class); 16 reaches 15 cells. 0 = TAO's linear bbox head")
+        0, ge=0, le=MAX_BBOX_BINS,
+        description="taokit extension: > 0 predicts each box edge as a distribution over this many distances, 0 "
+                    "to N-1 grid cells from the cell centre, and outputs its mean (decoded inside the network: "
+                    "output_bbox keeps TAO's 4 channels per class); 16 reaches 15 cells. 0 = TAO's linear bbox head")
 
     @field_validator("bbox_distribution_bins")
     @classmethod
